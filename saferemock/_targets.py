@@ -1,0 +1,108 @@
+"""Turn ``"pkg.mod.attr"`` into ``(owner, "attr")`` with errors that name the part that failed."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+import sys
+from typing import Any
+
+from saferemock._undo import describe_owner
+from saferemock.exceptions import InvalidTargetError, TargetAttributeError, TargetImportError
+
+__all__ = ["check_target", "missing_attribute", "resolve", "split_target", "suggest"]
+
+
+def suggest(name: str, candidates: Any) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
+    names = [c for c in candidates if isinstance(c, str)]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def split_target(target: object) -> tuple[str, str]:
+    """Split ``"pkg.mod.attr"`` into ``("pkg.mod", "attr")``, validating its form."""
+    __tracebackhide__ = True
+    if not isinstance(target, str):
+        raise InvalidTargetError(
+            f"Cannot patch {target!r}: the target must be a string such as 'json.dumps'; "
+            "use patch.object(owner, 'name') to patch an object you hold."
+        )
+    module, _, attribute = target.rpartition(".")
+    parts = target.split(".")
+    if not module or not all(part.isidentifier() for part in parts):
+        raise InvalidTargetError(
+            f"Cannot patch {target!r}: the target must be 'module.attribute', such as "
+            "'json.dumps'."
+        )
+    return module, attribute
+
+
+def check_target(target: object) -> None:
+    """Validate the form of a dotted target without importing anything."""
+    __tracebackhide__ = True
+    split_target(target)
+
+
+def _import_owner(target: str, dotted: str) -> Any:
+    """Import ``dotted`` as far as it is a module, then walk attributes."""
+    __tracebackhide__ = True
+    parts = dotted.split(".")
+    first = parts[0]
+    try:
+        obj: Any = importlib.import_module(first)
+    except ModuleNotFoundError as exc:
+        if exc.name != first:
+            raise
+        hint = suggest(first, [name for name in sys.modules if "." not in name])
+        raise TargetImportError(
+            f"Cannot resolve {target!r}: no module named {first!r}"
+            f"{hint or '; check the spelling of ' + repr(first) + ' or install it.'}",
+            name=first,
+        ) from None
+    path = first
+    for part in parts[1:]:
+        path = f"{path}.{part}"
+        try:
+            obj = getattr(obj, part)
+            continue
+        except AttributeError:
+            pass
+        try:
+            obj = importlib.import_module(path)
+        except ModuleNotFoundError as exc:
+            if exc.name != path:
+                raise
+            raise TargetImportError(
+                f"Cannot resolve {target!r}: {describe_owner(obj)} has no attribute or "
+                f"submodule {part!r}{suggest(part, _names(obj))}.",
+                name=path,
+            ) from None
+    return obj
+
+
+def _names(obj: object) -> list[str]:
+    try:
+        names = list(vars(obj))
+    except TypeError:
+        return dir(obj)
+    # Submodules not imported yet are candidates too; listing them imports nothing.
+    path = getattr(obj, "__path__", None)
+    if path is not None:
+        names.extend(info.name for info in pkgutil.iter_modules(path))
+    return names
+
+
+def resolve(target: str) -> tuple[Any, str]:
+    """Import the owner of ``target`` and return ``(owner, attribute)``."""
+    __tracebackhide__ = True
+    module, attribute = split_target(target)
+    return _import_owner(target, module), attribute
+
+
+def missing_attribute(owner: object, name: str) -> TargetAttributeError:
+    """Build the error for patching ``owner.name`` when it does not exist."""
+    hint = suggest(name, dir(owner))
+    fix = f"{hint} Pass create=True to add it." if hint else "; pass create=True to add it."
+    return TargetAttributeError(f"{describe_owner(owner)} has no attribute {name!r}{fix}")

@@ -1,0 +1,248 @@
+"""The teardown engine: every global change saferemock makes goes through here.
+
+A :class:`Journal` records changes (attribute set/delete, mapping item set/delete, or an
+arbitrary undo callback) *after* they succeed, with the exact prior state of the slot,
+and undoes them in reverse order.  Undo keeps going past a failing step and raises one
+:class:`~saferemock.UndoError` naming every failure.
+
+Changes that stack on the same slot know about each other through a per-slot stack, so
+undo in any order ends with the original value: a lower change undone first hands its
+prior state to the change above it.  A slot that something other than saferemock changed
+since we wrote it is left alone, with a :class:`~saferemock.SaferemockWarning`.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Hashable, MutableMapping
+from typing import Any, Final
+
+from saferemock._missing import MISSING
+from saferemock._warn import warn
+from saferemock.exceptions import SaferemockWarning, UndoError
+
+__all__ = ["Change", "Journal", "describe_owner", "read_attr", "read_item"]
+
+
+def _uses_instance_dict(owner: object, name: str) -> bool:
+    """Tell whether ``owner.name`` lives in ``owner.__dict__``.
+
+    Classes and modules always keep attributes in their ``__dict__``.  An instance keeps
+    them there unless its class defines a data descriptor of that name (a ``property``
+    or a ``__slots__`` member), which ``setattr`` would go through instead.
+    """
+    if isinstance(owner, (type, types.ModuleType)):
+        return True
+    try:
+        vars(owner)
+    except TypeError:
+        return False
+    for klass in type(owner).__mro__:
+        if name in klass.__dict__:
+            attr = klass.__dict__[name]
+            return not (hasattr(attr, "__set__") or hasattr(attr, "__delete__"))
+    return True
+
+
+def read_attr(owner: object, name: str) -> object:
+    """Return the value that undoing a change to ``owner.name`` must put back.
+
+    Reads the owner's own ``__dict__`` so that an inherited attribute reads as
+    :data:`MISSING` (undo deletes the shadow instead of copying the parent's value down)
+    and a ``staticmethod``/``classmethod``/``property`` is kept as the descriptor itself.
+    """
+    if _uses_instance_dict(owner, name):
+        return vars(owner).get(name, MISSING)
+    return getattr(owner, name, MISSING)
+
+
+def read_item(mapping: MutableMapping[Any, Any], key: Hashable) -> object:
+    """Return ``mapping[key]``, or :data:`MISSING` when the key is absent."""
+    try:
+        return mapping[key]
+    except KeyError:
+        return MISSING
+
+
+def describe_owner(owner: object) -> str:
+    """Name an object the way Python's own ``AttributeError`` messages do."""
+    if isinstance(owner, types.ModuleType):
+        return f"module {owner.__name__!r}"
+    if isinstance(owner, type):
+        return f"class {owner.__qualname__!r}"
+    return f"{type(owner).__qualname__!r} object"
+
+
+def _same(current: object, expected: object) -> bool:
+    # os.environ decodes a fresh str at every read, so strings compare by value.
+    if current is expected:
+        return True
+    return type(expected) in (str, bytes) and type(current) is type(expected) and current == expected
+
+
+class Change:
+    """One recorded change to one slot, with the state to put back."""
+
+    __slots__ = ("_done", "kind", "key", "new", "owner", "prior")
+
+    def __init__(self, kind: str, owner: Any, key: Any, prior: object, new: object) -> None:
+        self.kind = kind
+        self.owner = owner
+        self.key = key
+        self.prior = prior
+        self.new = new
+        self._done = False
+
+    @property
+    def slot(self) -> tuple[str, int, Any]:
+        return (self.kind, id(self.owner), self.key)
+
+    def describe(self) -> str:
+        """Name the slot for messages: ``sys.modules['boto3']`` or ``module 'json' attribute 'dumps'``."""
+        if self.kind == "attr":
+            return f"{describe_owner(self.owner)} attribute {self.key!r}"
+        return f"{_describe_mapping(self.owner)}[{self.key!r}]"
+
+    def read(self) -> object:
+        if self.kind == "attr":
+            return read_attr(self.owner, self.key)
+        return read_item(self.owner, self.key)
+
+    def write(self, value: object) -> None:
+        if self.kind == "attr":
+            if value is MISSING:
+                delattr(self.owner, self.key)
+            else:
+                setattr(self.owner, self.key, value)
+        elif value is MISSING:
+            del self.owner[self.key]
+        else:
+            self.owner[self.key] = value
+
+    def undo(self) -> None:
+        """Put the prior state back, or hand it to the change stacked above this one."""
+        if self._done:
+            return
+        self._done = True
+        stack = _STACKS.get(self.slot)
+        if stack is None:  # pragma: no cover - every recorded change is on a stack
+            return
+        index = next(i for i, change in enumerate(stack) if change is self)
+        del stack[index]
+        if not stack:
+            del _STACKS[self.slot]
+        if index < len(stack):
+            # A later saferemock change sits on this slot: it now owns our prior state,
+            # so whichever of us is undone last writes the original back.
+            stack[index].prior = self.prior
+            return
+        current = self.read()
+        if not _same(current, self.new):
+            warn(
+                f"saferemock did not restore {self.describe()}: it was changed by other "
+                f"code to {_short(current)} after saferemock set it, so the newer value was "
+                "left in place; undo that change in the code that made it.",
+                SaferemockWarning,
+            )
+            return
+        self.write(self.prior)
+
+
+def _short(value: object) -> str:
+    if value is MISSING:
+        return "nothing (deleted)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _describe_mapping(mapping: object) -> str:
+    import os
+    import sys
+
+    if mapping is sys.modules:
+        return "sys.modules"
+    if mapping is os.environ:
+        return "os.environ"
+    return f"{type(mapping).__qualname__} at {id(mapping):#x}"
+
+
+# Active changes per slot, oldest first.  Keyed by id(owner): each Change holds a strong
+# reference to its owner, so the id cannot be reused while the change is on a stack.
+_STACKS: Final[dict[tuple[str, int, Any], list[Change]]] = {}
+
+
+class Journal:
+    """An ordered record of changes, undone together in reverse order.
+
+    Every primitive owns one journal per activation.  Methods make the change first and
+    record it only once it succeeded, so a failing ``setattr`` leaves nothing to undo.
+    """
+
+    __slots__ = ("_steps",)
+
+    def __init__(self) -> None:
+        self._steps: list[Change | tuple[str, Callable[[], None]]] = []
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def setattr(self, owner: object, name: str, value: object) -> object:
+        """Set ``owner.name = value`` and record the prior state; return that prior state."""
+        prior = read_attr(owner, name)
+        setattr(owner, name, value)
+        self._record("attr", owner, name, prior, read_attr(owner, name))
+        return prior
+
+    def delattr(self, owner: object, name: str) -> object:
+        """Delete ``owner.name`` and record the prior state; return that prior state."""
+        prior = read_attr(owner, name)
+        delattr(owner, name)
+        self._record("attr", owner, name, prior, MISSING)
+        return prior
+
+    def setitem(self, mapping: MutableMapping[Any, Any], key: Hashable, value: object) -> object:
+        """Set ``mapping[key] = value`` and record the prior state; return that prior state."""
+        prior = read_item(mapping, key)
+        mapping[key] = value
+        self._record("item", mapping, key, prior, value)
+        return prior
+
+    def delitem(self, mapping: MutableMapping[Any, Any], key: Hashable) -> object:
+        """Delete ``mapping[key]`` and record the prior state; return that prior state."""
+        prior = read_item(mapping, key)
+        del mapping[key]
+        self._record("item", mapping, key, prior, MISSING)
+        return prior
+
+    def callback(self, description: str, undo: Callable[[], None]) -> None:
+        """Record an undo step that is not a slot write (stopping a nested activation)."""
+        self._steps.append((description, undo))
+
+    def _record(self, kind: str, owner: object, key: object, prior: object, new: object) -> None:
+        change = Change(kind, owner, key, prior, new)
+        _STACKS.setdefault(change.slot, []).append(change)
+        self._steps.append(change)
+
+    def undo(self) -> None:
+        """Undo every step in reverse order; raise :class:`UndoError` naming all failures.
+
+        Undoing twice is a no-op: the steps are consumed by the first call.
+        """
+        steps, self._steps = self._steps, []
+        errors: list[BaseException] = []
+        names: list[str] = []
+        for step in reversed(steps):
+            try:
+                if isinstance(step, Change):
+                    step.undo()
+                else:
+                    step[1]()
+            except Exception as exc:
+                errors.append(exc)
+                names.append(
+                    f"restoring {step.describe()}" if isinstance(step, Change) else step[0]
+                )
+        if errors:
+            if len(errors) == 1 and isinstance(errors[0], UndoError):
+                raise errors[0]
+            raise UndoError(errors, names)

@@ -1,0 +1,25 @@
+"""Warnings that point at the user's line, not at saferemock's internals."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+
+# Frames in these files are plumbing between the user's line and ours: saferemock itself
+# and contextlib (``with`` blocks and ``ExitStack`` call our ``__exit__`` from there).
+_SKIP_FILES = (
+    os.path.dirname(os.path.abspath(__file__)) + os.sep,
+    os.path.abspath(contextlib.__file__),
+)
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Emit ``message`` attributed to the first frame outside saferemock."""
+    level = 1
+    frame = sys._getframe(0)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_SKIP_FILES):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

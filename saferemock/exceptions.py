@@ -1,0 +1,140 @@
+"""Every error and warning saferemock raises.
+
+Each error message is one sentence that names the bad value and says how to fix it.
+Errors that stand in for a standard exception also inherit from it, so code written
+against ``unittest.mock`` (``except AttributeError``) keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "InvalidTargetError",
+    "SaferemockError",
+    "SaferemockLeakWarning",
+    "SaferemockWarning",
+    "TargetAttributeError",
+    "TargetImportError",
+    "UndoError",
+    "UnusedPatchError",
+]
+
+
+class SaferemockError(Exception):
+    """Base class of every saferemock error.
+
+    Example:
+        >>> import saferemock as sm
+        >>> try:
+        ...     sm.patch("json.dump_s").start()
+        ... except sm.SaferemockError as exc:
+        ...     print(exc)
+        module 'json' has no attribute 'dump_s'; did you mean 'dumps'? Pass create=True to add it.
+    """
+
+    __module__ = "saferemock"
+
+
+class InvalidTargetError(SaferemockError, TypeError):
+    """A patch target that is not a dotted ``"package.module.attribute"`` string.
+
+    Example:
+        >>> import saferemock as sm
+        >>> sm.patch("json")
+        Traceback (most recent call last):
+        ...
+        saferemock.InvalidTargetError: Cannot patch 'json': the target must be 'module.attribute', such as 'json.dumps'.
+    """
+
+    __module__ = "saferemock"
+
+
+class TargetImportError(SaferemockError, ImportError):
+    """A dotted target whose module part cannot be imported or resolved.
+
+    Example:
+        >>> import saferemock as sm
+        >>> sm.patch("jsonn.dumps").start()
+        Traceback (most recent call last):
+        ...
+        saferemock.TargetImportError: Cannot resolve 'jsonn.dumps': no module named 'jsonn'; check the spelling of 'jsonn' or install it.
+    """
+
+    __module__ = "saferemock"
+
+
+class TargetAttributeError(SaferemockError, AttributeError):
+    """A patch of an attribute that does not exist, without ``create=True``.
+
+    Example:
+        >>> import json, saferemock as sm
+        >>> sm.patch.object(json, "dump_s").start()
+        Traceback (most recent call last):
+        ...
+        saferemock.TargetAttributeError: module 'json' has no attribute 'dump_s'; did you mean 'dumps'? Pass create=True to add it.
+    """
+
+    __module__ = "saferemock"
+
+
+class UnusedPatchError(SaferemockError):
+    """A ``require_use=True`` patch whose mock was never called or touched.
+
+    Example:
+        >>> import saferemock as sm
+        >>> with sm.patch("json.dumps", require_use=True):
+        ...     pass
+        Traceback (most recent call last):
+        ...
+        saferemock.UnusedPatchError: The patch of 'json.dumps' was never used: nothing called it or read an attribute of it, which usually means the code under test imports the name from somewhere else; patch it where it is looked up.
+    """
+
+    __module__ = "saferemock"
+
+
+class UndoError(SaferemockError):
+    """One or more undo steps failed; every other step still ran.
+
+    ``errors`` holds the exceptions in the order they happened.
+
+    Example:
+        >>> from saferemock import UndoError
+        >>> err = UndoError([ValueError("boom")], ["setting x"])
+        >>> print(err)
+        1 undo step failed and the rest were undone: setting x: ValueError('boom').
+    """
+
+    __module__ = "saferemock"
+
+    def __init__(self, errors: Sequence[BaseException], steps: Sequence[str]) -> None:
+        self.errors = list(errors)
+        self.steps = list(steps)
+        parts = "; ".join(f"{step}: {err!r}" for step, err in zip(self.steps, self.errors))
+        count = len(self.errors)
+        noun = "step" if count == 1 else "steps"
+        super().__init__(f"{count} undo {noun} failed and the rest were undone: {parts}.")
+
+
+class SaferemockWarning(UserWarning):
+    """Something saferemock noticed and handled without raising, such as a slot it refused to clobber.
+
+    Example:
+        >>> import warnings, saferemock as sm
+        >>> issubclass(sm.SaferemockWarning, UserWarning)
+        True
+    """
+
+    __module__ = "saferemock"
+
+
+class SaferemockLeakWarning(SaferemockWarning):
+    """The pollution guard found state a test or test file left behind.
+
+    Example:
+        >>> import saferemock as sm
+        >>> issubclass(sm.SaferemockLeakWarning, sm.SaferemockWarning)
+        True
+    """
+
+    __module__ = "saferemock"
