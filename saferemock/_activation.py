@@ -307,7 +307,7 @@ def _stop_runs(runs: list[Run[Any]], *, failed: bool = False) -> None:
 
 
 @final
-class scope(Activation[None]):  # noqa: N801 - used like a function, as contextlib's helpers
+class scope(Activation[None]):
     """Collect every saferemock activation started inside and undo them all at exit.
 
     Works as a context manager, as a sync or ``async`` decorator, and with
@@ -369,4 +369,3 @@ class scope(Activation[None]):  # noqa: N801 - used like a function, as contextl
         scopes = _SCOPES.get()
         if len(scopes) > 1:
             scopes[-2]._runs_inside.append(run)
-

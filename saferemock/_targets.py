@@ -33,8 +33,7 @@ def split_target(target: object) -> tuple[str, str]:
     parts = target.split(".")
     if not module or not all(part.isidentifier() for part in parts):
         raise InvalidTargetError(
-            f"Cannot patch {target!r}: the target must be 'module.attribute', such as "
-            "'json.dumps'."
+            f"Cannot patch {target!r}: the target must be 'module.attribute', such as 'json.dumps'."
         )
     return module, attribute
 
@@ -74,9 +73,10 @@ def _import_owner(target: str, dotted: str) -> Any:
         except ModuleNotFoundError as exc:
             if exc.name != path:
                 raise
+            hint = suggest(part, _names(obj)) or "."
             raise TargetImportError(
                 f"Cannot resolve {target!r}: {describe_owner(obj)} has no attribute or "
-                f"submodule {part!r}{suggest(part, _names(obj))}.",
+                f"submodule {part!r}{hint}",
                 name=path,
             ) from None
     return obj

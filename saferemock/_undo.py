@@ -70,20 +70,22 @@ def describe_owner(owner: object) -> str:
         return f"module {owner.__name__!r}"
     if isinstance(owner, type):
         return f"class {owner.__qualname__!r}"
-    return f"{type(owner).__qualname__!r} object"
+    return f"{type(owner).__name__!r} object"
 
 
 def _same(current: object, expected: object) -> bool:
     # os.environ decodes a fresh str at every read, so strings compare by value.
     if current is expected:
         return True
-    return type(expected) in (str, bytes) and type(current) is type(expected) and current == expected
+    return (
+        type(expected) in (str, bytes) and type(current) is type(expected) and current == expected
+    )
 
 
 class Change:
     """One recorded change to one slot, with the state to put back."""
 
-    __slots__ = ("_done", "kind", "key", "new", "owner", "prior")
+    __slots__ = ("_done", "key", "kind", "new", "owner", "prior", "slot")
 
     def __init__(self, kind: str, owner: Any, key: Any, prior: object, new: object) -> None:
         self.kind = kind
@@ -92,10 +94,7 @@ class Change:
         self.prior = prior
         self.new = new
         self._done = False
-
-    @property
-    def slot(self) -> tuple[str, int, Any]:
-        return (self.kind, id(self.owner), self.key)
+        self.slot = _slot(kind, owner, key)
 
     def describe(self) -> str:
         """Name the slot for messages: ``sys.modules['boto3']`` or ``module 'json' attribute 'dumps'``."""
@@ -145,7 +144,23 @@ class Change:
                 SaferemockWarning,
             )
             return
+        if current is self.prior:
+            # A hand-off can leave nothing to do (an absent slot handed "absent").
+            return
         self.write(self.prior)
+
+
+def _slot(kind: str, owner: Any, key: Any) -> tuple[int, Any]:
+    """Identify the storage a change writes to.
+
+    ``module.x`` and ``module.__dict__["x"]`` (``sm.patch`` and ``sm.patch.dict`` on a
+    module's globals, or a builtin injected into a consumer module) are one slot, so
+    their changes stack and hand off like any other.  A class's ``__dict__`` is a fresh
+    read-only proxy at each access, so a class attribute is keyed by the class.
+    """
+    if kind == "attr" and not isinstance(owner, type) and _uses_instance_dict(owner, key):
+        return (id(vars(owner)), key)
+    return (id(owner), key)
 
 
 def _short(value: object) -> str:
@@ -166,9 +181,10 @@ def _describe_mapping(mapping: object) -> str:
     return f"{type(mapping).__qualname__} at {id(mapping):#x}"
 
 
-# Active changes per slot, oldest first.  Keyed by id(owner): each Change holds a strong
-# reference to its owner, so the id cannot be reused while the change is on a stack.
-_STACKS: Final[dict[tuple[str, int, Any], list[Change]]] = {}
+# Active changes per slot, oldest first.  Keyed by the id of the owner (or of its
+# ``__dict__``): each Change holds a strong reference to its owner, which holds its
+# ``__dict__``, so the id cannot be reused while the change is on a stack.
+_STACKS: Final[dict[tuple[int, Any], list[Change]]] = {}
 
 
 class Journal:

@@ -1,0 +1,419 @@
+"""``sm.patch``, ``sm.patch.object`` and ``sm.patch.dict``: ``unittest.mock.patch`` with a safe default.
+
+Differences from the stdlib, all on purpose:
+
+* with no ``new``, the replacement is autospecced (lazily, so it is cheap);
+* the change goes through the teardown engine, so undo never clobbers and stacked
+  patches of one slot unwind right in any order;
+* ``require_use=True`` catches the patch that the code under test never touched.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import Any, TypeVar, overload
+from unittest import mock
+
+from typing_extensions import final
+
+from saferemock._activation import Activation, Run
+from saferemock._autospec import create_autospec
+from saferemock._missing import MISSING
+from saferemock._targets import missing_attribute, resolve, split_target
+from saferemock._undo import Journal, read_attr
+from saferemock.exceptions import SaferemockError, UnusedPatchError
+
+__all__ = ["DEFAULT", "Patch", "PatchDict", "patch", "settings"]
+
+T = TypeVar("T")
+DEFAULT: Any = mock.DEFAULT
+
+
+class _Settings:
+    """Process-wide defaults; the pytest plugin sets them from ini options."""
+
+    __slots__ = ("require_use",)
+
+    def __init__(self) -> None:
+        self.require_use = False
+
+
+settings = _Settings()
+
+
+def _is_mock(value: object) -> bool:
+    """Tell a mock, including the signature-checking function that autospec makes."""
+    if inspect.isfunction(value):
+        value = getattr(value, "mock", None)
+    return isinstance(value, mock.NonCallableMock)
+
+
+def _used(replacement: object) -> bool:
+    """Tell whether code called the mock or read one of its attributes."""
+    target = (
+        getattr(replacement, "mock", replacement)
+        if inspect.isfunction(replacement)
+        else replacement
+    )
+    if not isinstance(target, mock.NonCallableMock):
+        return True
+    if target.mock_calls:
+        return True
+    children = target._mock_children
+    return any(isinstance(child, mock.NonCallableMock) for child in children.values())
+
+
+@final
+class Patch(Activation[Any]):
+    """One ``sm.patch(...)`` or ``sm.patch.object(...)``; see :data:`patch`."""
+
+    def __init__(
+        self,
+        getter: Callable[[], tuple[Any, str]],
+        description: str,
+        new: Any,
+        spec: Any,
+        create: bool,
+        spec_set: Any,
+        autospec: Any,
+        new_callable: Any,
+        require_use: bool | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        __tracebackhide__ = True
+        super().__init__()
+        if new_callable is not None:
+            if new is not DEFAULT:
+                raise ValueError("Cannot use 'new' and 'new_callable' together.")
+            if autospec not in (None, False):
+                raise ValueError("Cannot use 'autospec' and 'new_callable' together.")
+        if new is not DEFAULT:
+            if autospec not in (None, False):
+                raise TypeError(
+                    "autospec creates the mock for you; pass either new= or autospec=, not both."
+                )
+            if kwargs:
+                raise TypeError(
+                    f"Cannot configure the mock with {sorted(kwargs)} when new= is given; "
+                    "configure the object you pass as new instead."
+                )
+        # Autospec is the default only when nothing else says what the mock should be.
+        self._implicit_autospec = autospec is None
+        if autospec is None:
+            autospec = new is DEFAULT and new_callable is None and spec is None and spec_set is None
+        self._getter = getter
+        self._description = description
+        self._new = new
+        self._spec = spec
+        self._create = create
+        self._spec_set = spec_set
+        self._autospec = autospec
+        self._new_callable = new_callable
+        self._require_use = require_use
+        self._kwargs = kwargs
+        self._passes_value = new is DEFAULT
+
+    @property
+    def target(self) -> str:
+        """The dotted target this patch replaces, as given."""
+        return self._description
+
+    def _describe(self) -> str:
+        return f"the patch of {self._description!r}"
+
+    def _apply(self, journal: Journal) -> Any:
+        __tracebackhide__ = True
+        owner, name = self._getter()
+        raw = read_attr(owner, name)
+        exists = raw is not MISSING or hasattr(owner, name)
+        if not exists and not self._create:
+            raise missing_attribute(owner, name)
+        new, stored = self._replacement(owner, name, raw, exists)
+        journal.setattr(owner, name, stored)
+        return new
+
+    def _replacement(self, owner: Any, name: str, raw: Any, exists: bool) -> tuple[Any, Any]:
+        """Return (what the caller gets, what goes into the slot)."""
+        if self._new is not DEFAULT:
+            return self._new, self._new
+        if (
+            self._autospec is False
+            or (self._autospec is True and not exists)
+            or (self._implicit_autospec and _is_mock(getattr(owner, name)))
+        ):
+            # An attribute that is already a mock (a fake module's member, an outer patch)
+            # has no real signature to copy: the default falls back to a plain mock, while
+            # an explicit autospec=True still raises as unittest.mock does.
+            replacement = self._plain_mock(owner, name, exists)
+            return replacement, replacement
+        if self._autospec is not True:
+            replacement = create_autospec(
+                self._autospec, bool(self._spec_set), _name=name, **self._kwargs
+            )
+            return replacement, replacement
+        static = inspect.getattr_static(owner, name) if isinstance(owner, type) else raw
+        if isinstance(static, (staticmethod, classmethod)):
+            # Spec from what attribute access returns (the plain function, or the method
+            # bound to the class, whose signature has no cls), and keep the slot a
+            # staticmethod so neither class nor instance access binds an extra argument.
+            replacement = create_autospec(
+                getattr(owner, name), bool(self._spec_set), _name=name, **self._kwargs
+            )
+            return replacement, staticmethod(replacement)
+        original = raw if raw is not MISSING else getattr(owner, name)
+        replacement = create_autospec(original, bool(self._spec_set), _name=name, **self._kwargs)
+        return replacement, replacement
+
+    def _plain_mock(self, owner: Any, name: str, exists: bool) -> Any:
+        spec, spec_set = self._spec, self._spec_set
+        if spec is True or spec_set is True:
+            if not exists:
+                raise SaferemockError(
+                    f"Cannot use spec=True for {self._description!r}: the attribute does not "
+                    "exist to take a spec from; pass a spec object instead."
+                )
+            original = getattr(owner, name)
+            spec = original if spec is True else spec
+            spec_set = original if spec_set is True else spec_set
+        factory = self._new_callable
+        kwargs = dict(self._kwargs)
+        if spec is not None:
+            kwargs["spec"] = spec
+        if spec_set is not None:
+            kwargs["spec_set"] = spec_set
+        if factory is None:
+            original = getattr(owner, name, None) if exists else None
+            is_async = spec is None and spec_set is None and inspect.iscoroutinefunction(original)
+            factory = mock.AsyncMock if is_async else mock.MagicMock
+        return factory(**kwargs)
+
+    def _after_stop(self, run: Run[Any]) -> None:
+        __tracebackhide__ = True
+        require = settings.require_use if self._require_use is None else self._require_use
+        if require and self._new is DEFAULT and not _used(run.value):
+            raise UnusedPatchError(
+                f"The patch of {self._description!r} was never used: nothing called it or "
+                "read an attribute of it, which usually means the code under test imports "
+                "the name from somewhere else; patch it where it is looked up."
+            )
+
+
+@final
+class PatchDict(Activation[Any]):
+    """One ``sm.patch.dict(...)``; see :meth:`_PatchNamespace.dict`."""
+
+    def __init__(
+        self,
+        in_dict: MutableMapping[Any, Any] | str,
+        values: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
+        clear: bool,
+        kwargs: dict[str, Any],
+    ) -> None:
+        __tracebackhide__ = True
+        super().__init__()
+        if isinstance(in_dict, str):
+            split_target(in_dict)
+        self._in_dict = in_dict
+        self._values = dict(values)
+        self._values.update(kwargs)
+        self._clear = clear
+
+    def _describe(self) -> str:
+        return (
+            f"the patch of dict {self._in_dict!r}"
+            if isinstance(self._in_dict, str)
+            else ("the patch of a dict")
+        )
+
+    def _apply(self, journal: Journal) -> Any:
+        __tracebackhide__ = True
+        in_dict = self._in_dict
+        if isinstance(in_dict, str):
+            owner, name = resolve(in_dict)
+            if not hasattr(owner, name):
+                raise missing_attribute(owner, name)
+            in_dict = getattr(owner, name)
+        if self._clear:
+            for key in list(in_dict):
+                journal.delitem(in_dict, key)
+        for key, value in self._values.items():
+            journal.setitem(in_dict, key, value)
+        return in_dict
+
+
+@final
+class _PatchNamespace:
+    """The ``sm.patch`` callable, with ``.object`` and ``.dict`` beside it."""
+
+    TEST_PREFIX = "test"
+
+    @overload
+    def __call__(
+        self,
+        target: str,
+        new: T,
+        spec: Any = None,
+        create: bool = False,
+        spec_set: Any = None,
+        autospec: Any = None,
+        new_callable: Any = None,
+        *,
+        require_use: bool | None = None,
+        **kwargs: Any,
+    ) -> Patch: ...
+
+    @overload
+    def __call__(
+        self,
+        target: str,
+        *,
+        spec: Any = None,
+        create: bool = False,
+        spec_set: Any = None,
+        autospec: Any = None,
+        new_callable: Any = None,
+        require_use: bool | None = None,
+        **kwargs: Any,
+    ) -> Patch: ...
+
+    def __call__(
+        self,
+        target: str,
+        new: Any = DEFAULT,
+        spec: Any = None,
+        create: bool = False,
+        spec_set: Any = None,
+        autospec: Any = None,
+        new_callable: Any = None,
+        *,
+        require_use: bool | None = None,
+        **kwargs: Any,
+    ) -> Patch:
+        """Replace ``target`` (``"package.module.attribute"``) for the duration of a block.
+
+        Mirrors :func:`unittest.mock.patch`, with three differences: with no ``new`` the
+        replacement is autospecced from the original (``autospec=False`` opts out), a
+        missing attribute raises unless ``create=True``, and ``require_use=True`` raises at
+        exit if nothing used the mock.  The module part is imported at start, not here.
+
+        Example:
+            >>> import json, saferemock as sm
+            >>> with sm.patch("json.dumps", return_value="{}") as dumps:
+            ...     json.dumps({"a": 1})
+            '{}'
+            >>> dumps.assert_called_once_with({"a": 1})
+            >>> with sm.patch("json.dumps"):
+            ...     json.dumps(1, 2, 3)
+            Traceback (most recent call last):
+            ...
+            TypeError: too many positional arguments
+        """
+        __tracebackhide__ = True
+        split_target(target)
+        return Patch(
+            lambda: resolve(target),
+            target,
+            new,
+            spec,
+            create,
+            spec_set,
+            autospec,
+            new_callable,
+            require_use,
+            kwargs,
+        )
+
+    def object(
+        self,
+        target: Any,
+        attribute: str,
+        new: Any = DEFAULT,
+        spec: Any = None,
+        create: bool = False,
+        spec_set: Any = None,
+        autospec: Any = None,
+        new_callable: Any = None,
+        *,
+        require_use: bool | None = None,
+        **kwargs: Any,
+    ) -> Patch:
+        """Replace ``attribute`` of the object ``target``, as :func:`unittest.mock.patch.object`.
+
+        Example:
+            >>> import json, saferemock as sm
+            >>> with sm.patch.object(json, "loads", return_value={}) as loads:
+            ...     json.loads("[]")
+            {}
+            >>> loads.call_count
+            1
+        """
+        __tracebackhide__ = True
+        if not isinstance(attribute, str):
+            raise TypeError(
+                f"patch.object() takes the attribute name as a string, not {attribute!r}."
+            )
+        return Patch(
+            lambda: (target, attribute),
+            f"{_qualname(target)}.{attribute}",
+            new,
+            spec,
+            create,
+            spec_set,
+            autospec,
+            new_callable,
+            require_use,
+            kwargs,
+        )
+
+    def dict(
+        self,
+        in_dict: MutableMapping[Any, Any] | str,
+        values: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (),
+        clear: bool = False,
+        **kwargs: Any,
+    ) -> PatchDict:
+        """Set items of a mapping (or of the mapping at a dotted path) for a block.
+
+        As :func:`unittest.mock.patch.dict`, but each item is restored exactly: keys that
+        were absent are deleted, and a key someone else changed meanwhile is left alone
+        with a warning.  As a decorator it passes no extra argument.
+
+        Example:
+            >>> import os, saferemock as sm
+            >>> with sm.patch.dict(os.environ, {"APP_MODE": "test"}):
+            ...     os.environ["APP_MODE"]
+            'test'
+            >>> "APP_MODE" in os.environ
+            False
+        """
+        __tracebackhide__ = True
+        return PatchDict(in_dict, values, clear, kwargs)
+
+    @staticmethod
+    def stopall() -> None:
+        """Stop every saferemock activation still active (same as :func:`saferemock.stopall`).
+
+        Example:
+            >>> import saferemock as sm
+            >>> sm.patch.stopall()
+        """
+        from saferemock._activation import stopall
+
+        stopall()
+
+
+def _qualname(obj: object) -> str:
+    for attr in ("__qualname__", "__name__"):
+        value = getattr(
+            type(obj) if not isinstance(obj, type) and not inspect.ismodule(obj) else obj,
+            attr,
+            None,
+        )
+        if isinstance(value, str):
+            return value
+    return type(obj).__qualname__  # pragma: no cover
+
+
+patch = _PatchNamespace()
+"""Replace an attribute for the duration of a block; see :meth:`_PatchNamespace.__call__`."""

@@ -1,0 +1,65 @@
+"""Every example in the docs and docstrings runs.
+
+Markdown pages: each ```python block of a page runs in order, in one namespace per page.
+Docstrings: the ``>>>`` examples of every public name run as doctests.
+"""
+
+from __future__ import annotations
+
+import doctest
+import pathlib
+import re
+
+import pytest
+
+import saferemock
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PAGES = sorted([*ROOT.joinpath("docs").glob("*.md"), ROOT / "README.md"])
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_markdown_examples_run(page: pathlib.Path) -> None:
+    blocks = BLOCK.findall(page.read_text(encoding="utf-8"))
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    with saferemock.scope():
+        for index, block in enumerate(blocks):
+            code = compile(block, f"{page.name}[block {index}]", "exec")
+            exec(code, namespace)
+
+
+def _public_modules() -> list[object]:
+    import importlib
+
+    names = {
+        getattr(saferemock, name).__module__
+        for name in saferemock.__all__
+        if hasattr(getattr(saferemock, name), "__module__")
+    }
+    names.add("saferemock")
+    return [
+        importlib.import_module(name) for name in sorted(names) if name.startswith("saferemock")
+    ]
+
+
+@pytest.mark.parametrize("module", _public_modules(), ids=lambda m: m.__name__)
+def test_docstring_examples_run(module: object) -> None:
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(module, module.__name__):  # type: ignore[attr-defined]
+        runner.run(test)
+    saferemock.stopall()
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0
+
+
+def test_every_public_name_has_a_docstring_example() -> None:
+    missing = [
+        name
+        for name in saferemock.__all__
+        if not name.startswith("__")
+        and ">>>" not in (getattr(getattr(saferemock, name), "__doc__", None) or "")
+        and not isinstance(getattr(saferemock, name), (str, int))
+    ]
+    assert missing == []

@@ -1,0 +1,506 @@
+"""sm.patch, sm.patch.object and sm.patch.dict."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import re
+from typing import Any
+from unittest import mock
+
+import patchtargets
+import pytest
+from patchtargets import Base, Service
+from statecheck import Snapshot
+
+import saferemock as sm
+from saferemock._activation import active_runs
+from saferemock._patch import settings
+
+
+@pytest.fixture(autouse=True)
+def _clean() -> Any:
+    snap = Snapshot(patchtargets, Service, Base, os.environ)
+    yield
+    assert active_runs() == []
+    snap.assert_unchanged()
+
+
+# -- autospec by default ------------------------------------------------------------------
+
+
+def test_default_replacement_is_autospecced() -> None:
+    with sm.patch("patchtargets.greet", return_value="hi") as greet:
+        assert patchtargets.use_greet() == "hi"
+        with pytest.raises(TypeError, match="too many positional arguments"):
+            patchtargets.greet("a", "b")
+        with pytest.raises(TypeError, match="got an unexpected keyword argument 'colour'"):
+            patchtargets.greet("a", colour="red")
+    greet.assert_called_once_with("world")
+
+
+def test_autospecced_class_rejects_unknown_attributes_and_bad_calls() -> None:
+    with sm.patch("patchtargets.Service") as service_cls:
+        instance = patchtargets.Service("host")
+        instance.method(1, y=2)
+        with pytest.raises(AttributeError, match="Mock object has no attribute 'methd'"):
+            instance.methd
+        with pytest.raises(TypeError):
+            instance.method()
+        with pytest.raises(TypeError):
+            patchtargets.Service()
+    service_cls.assert_called_once_with("host")
+    service_cls.return_value.method.assert_called_once_with(1, y=2)
+
+
+def test_autospec_false_gives_a_plain_magicmock() -> None:
+    with sm.patch("patchtargets.greet", autospec=False) as greet:
+        patchtargets.greet(1, 2, 3, anything=True)
+    assert type(greet).__mro__[1] is mock.MagicMock
+    greet.assert_called_once_with(1, 2, 3, anything=True)
+
+
+def test_autospec_false_on_async_function_gives_async_mock() -> None:
+    with sm.patch("patchtargets.fetch", autospec=False) as fetch:
+        assert isinstance(fetch, mock.AsyncMock)
+
+
+def test_autospecced_async_function_is_awaitable() -> None:
+    with sm.patch("patchtargets.fetch", return_value="mocked") as fetch:
+        assert asyncio.run(patchtargets.fetch("u")) == "mocked"
+        with pytest.raises(TypeError):
+            patchtargets.fetch()
+    fetch.assert_awaited_once_with("u")
+
+
+def test_autospec_with_an_explicit_spec_object() -> None:
+    with sm.patch("patchtargets.greet", autospec=patchtargets.fetch) as greet:
+        with pytest.raises(TypeError):
+            patchtargets.greet("u", 1, 2)
+    assert greet.call_count == 0
+
+
+def test_new_is_used_as_given_and_not_passed_to_the_decorated_function() -> None:
+    sentinel = object()
+
+    @sm.patch("patchtargets.CONSTANT", new=sentinel)
+    def body(*args: Any) -> tuple[Any, ...]:
+        assert patchtargets.CONSTANT is sentinel
+        return args
+
+    assert body() == ()
+
+
+def test_spec_true_and_new_callable() -> None:
+    with sm.patch("patchtargets.Service", spec=True) as service:
+        with pytest.raises(AttributeError):
+            service.nothing
+        service.method
+    with sm.patch("patchtargets.greet", new_callable=mock.NonCallableMagicMock) as greet:
+        assert isinstance(greet, mock.NonCallableMagicMock)
+    with sm.patch("patchtargets.greet", spec_set=True) as greet2, pytest.raises(AttributeError):
+        greet2.not_there = 1
+
+
+def test_kwargs_configure_the_mock() -> None:
+    with sm.patch("patchtargets.Service", **{"return_value.method.return_value": 7}):
+        assert patchtargets.Service("h").method(1) == 7
+
+
+# -- descriptors, inheritance, instances ----------------------------------------------------
+
+
+def test_staticmethod_stays_callable_from_class_and_instance() -> None:
+    raw = Service.__dict__["static"]
+    with sm.patch.object(Service, "static", return_value=5) as static:
+        assert Service.static(1) == 5
+        assert Service("h").static(2) == 5
+        with pytest.raises(TypeError):
+            Service.static()
+        assert isinstance(Service.__dict__["static"], staticmethod)
+    assert static.call_args_list == [mock.call(1), mock.call(2)]
+    assert Service.__dict__["static"] is raw
+
+
+def test_classmethod_is_specced_without_cls() -> None:
+    raw = Service.__dict__["klass"]
+    with sm.patch.object(Service, "klass", return_value=6) as klass:
+        assert Service.klass(1) == 6
+        assert Service("h").klass(2) == 6
+        with pytest.raises(TypeError):
+            Service.klass(1, 2)
+    assert klass.call_args_list == [mock.call(1), mock.call(2)]
+    assert Service.__dict__["klass"] is raw
+    assert Service.klass(3) == 3
+
+
+def test_method_on_class_records_self_like_unittest_mock() -> None:
+    instance = Service("h")
+    with sm.patch.object(Service, "method") as method:
+        instance.method(1)
+    method.assert_called_once_with(instance, 1)
+    with mock.patch.object(Service, "method", autospec=True) as stdlib_method:
+        instance.method(1)
+    stdlib_method.assert_called_once_with(instance, 1)
+
+
+def test_inherited_attribute_is_deleted_not_copied_down() -> None:
+    with sm.patch.object(Service, "inherited_method") as inherited:
+        assert "inherited_method" in vars(Service)
+        Service("h").inherited_method(1)
+    assert "inherited_method" not in vars(Service)
+    assert Service.inherited_method is Base.inherited_method
+    inherited.assert_called_once()
+
+
+def test_property_and_instance_attribute() -> None:
+    instance = Service("host")
+    with sm.patch.object(Service, "prop", new=mock.PropertyMock(return_value="p")):
+        assert instance.prop == "p"
+    assert instance.prop == "host"
+    with sm.patch.object(instance, "host", new="other"):
+        assert instance.host == "other"
+    assert vars(instance) == {"host": "host"}
+
+
+# -- create and target errors --------------------------------------------------------------
+
+
+def test_missing_attribute_is_refused_with_a_suggestion() -> None:
+    with pytest.raises(sm.TargetAttributeError) as info:
+        sm.patch("json.dump_s").start()
+    assert str(info.value) == (
+        "module 'json' has no attribute 'dump_s'; did you mean 'dumps'? Pass create=True to add it."
+    )
+    assert isinstance(info.value, AttributeError)
+
+
+def test_missing_attribute_without_a_close_name() -> None:
+    with pytest.raises(sm.TargetAttributeError) as info:
+        sm.patch.object(Service, "zzzzzz").start()
+    assert str(info.value) == (
+        "class 'Service' has no attribute 'zzzzzz'; pass create=True to add it."
+    )
+
+
+def test_create_true_adds_then_removes() -> None:
+    with sm.patch("patchtargets.brand_new", create=True) as new:
+        assert patchtargets.brand_new is new  # type: ignore[attr-defined]
+        new(1, 2, anything=3)
+    assert not hasattr(patchtargets, "brand_new")
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "message"),
+    [
+        (
+            "json",
+            sm.InvalidTargetError,
+            "Cannot patch 'json': the target must be 'module.attribute', such as 'json.dumps'.",
+        ),
+        (
+            "json..dumps",
+            sm.InvalidTargetError,
+            "Cannot patch 'json..dumps': the target must be 'module.attribute', such as "
+            "'json.dumps'.",
+        ),
+        (
+            42,
+            sm.InvalidTargetError,
+            "Cannot patch 42: the target must be a string such as 'json.dumps'; use "
+            "patch.object(owner, 'name') to patch an object you hold.",
+        ),
+    ],
+)
+def test_malformed_targets_fail_at_construction(target: Any, error: type, message: str) -> None:
+    with pytest.raises(error) as info:
+        sm.patch(target)
+    assert str(info.value) == message
+
+
+def test_unimportable_first_part_is_named() -> None:
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch("jsonn.dumps").start()
+    assert (
+        str(info.value)
+        == "Cannot resolve 'jsonn.dumps': no module named 'jsonn'; did you mean 'json'?"
+    )
+    with pytest.raises(sm.TargetImportError) as info2:
+        sm.patch("qqqqzzzz.thing").start()
+    assert str(info2.value) == (
+        "Cannot resolve 'qqqqzzzz.thing': no module named 'qqqqzzzz'; check the spelling of "
+        "'qqqqzzzz' or install it."
+    )
+
+
+def test_unresolvable_middle_part_is_named_with_a_suggestion() -> None:
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch("xml.etree.ElementTre.parse").start()
+    assert str(info.value) == (
+        "Cannot resolve 'xml.etree.ElementTre.parse': module 'xml.etree' has no attribute or "
+        "submodule 'ElementTre'; did you mean 'ElementTree'?"
+    )
+
+
+def test_import_errors_inside_the_target_module_propagate(tmp_path: Any) -> None:
+    (tmp_path / "broken_target_mod.py").write_text("import not_a_real_dependency_xyz\n")
+    with sm.patch.object(__import__("sys"), "path", new=[str(tmp_path), *__import__("sys").path]):
+        with pytest.raises(ModuleNotFoundError, match="not_a_real_dependency_xyz"):
+            sm.patch("broken_target_mod.anything").start()
+    __import__("sys").modules.pop("broken_target_mod", None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"new": 1, "autospec": True},
+            TypeError,
+            "autospec creates the mock for you; pass either new= or autospec=, not both.",
+        ),
+        (
+            {"new": 1, "new_callable": mock.Mock},
+            ValueError,
+            "Cannot use 'new' and 'new_callable' together.",
+        ),
+        (
+            {"autospec": True, "new_callable": mock.Mock},
+            ValueError,
+            "Cannot use 'autospec' and 'new_callable' together.",
+        ),
+        (
+            {"new": 1, "return_value": 2},
+            TypeError,
+            "Cannot configure the mock with ['return_value'] when new= is given; configure "
+            "the object you pass as new instead.",
+        ),
+    ],
+)
+def test_conflicting_arguments(kwargs: dict[str, Any], error: type, message: str) -> None:
+    with pytest.raises(error) as info:
+        sm.patch("patchtargets.greet", **kwargs)
+    assert str(info.value) == message
+
+
+def test_patch_object_needs_a_string_attribute() -> None:
+    with pytest.raises(TypeError) as info:
+        sm.patch.object(Service, 3)  # type: ignore[arg-type]
+    assert str(info.value) == "patch.object() takes the attribute name as a string, not 3."
+
+
+def test_nothing_happens_at_construction() -> None:
+    p = sm.patch("qqqqzzzz_never_imported.x")
+    assert not p.active
+    assert p.target == "qqqqzzzz_never_imported.x"
+
+
+# -- decorators ----------------------------------------------------------------------------
+
+
+def test_stacked_decorators_pass_mocks_innermost_first_like_unittest_mock() -> None:
+    seen: list[bool] = []
+
+    @sm.patch("patchtargets.greet")
+    @sm.patch("json.dumps")
+    def ours(dumps: Any, greet: Any) -> None:
+        seen.append(dumps is json.dumps and greet is patchtargets.greet)
+
+    @mock.patch("patchtargets.greet")
+    @mock.patch("json.dumps")
+    def theirs(dumps: Any, greet: Any) -> None:
+        seen.append(dumps is json.dumps and greet is patchtargets.greet)
+
+    ours()
+    theirs()
+    assert seen == [True, True]
+
+
+def test_decorated_function_keeps_its_metadata_and_arguments() -> None:
+    @sm.patch("patchtargets.greet")
+    def body(a: int, greet: Any, *, b: int = 0) -> int:
+        """Docstring."""
+        patchtargets.greet("x")
+        greet.assert_called_once_with("x")
+        return a + b
+
+    assert body(1, b=2) == 3
+    assert body.__name__ == "body"
+    assert body.__doc__ == "Docstring."
+
+
+def test_async_decorator_is_active_from_first_step_to_end() -> None:
+    @sm.patch("patchtargets.CONSTANT", new=1)
+    async def body() -> int:
+        await asyncio.sleep(0)
+        return patchtargets.CONSTANT
+
+    coroutine = body()
+    assert patchtargets.CONSTANT == 42
+    assert asyncio.run(coroutine) == 1
+    assert patchtargets.CONSTANT == 42
+    assert inspect.iscoroutinefunction(body)
+
+
+def test_async_decorator_undoes_on_cancellation_and_close() -> None:
+    started = asyncio.Event()
+
+    @sm.patch("patchtargets.CONSTANT", new=1)
+    async def body() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    async def main() -> None:
+        task = asyncio.create_task(body())
+        await started.wait()
+        assert patchtargets.CONSTANT == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert patchtargets.CONSTANT == 42
+
+    coroutine = body()
+    with pytest.raises(RuntimeError):
+        # Drive one step by hand, then close: the patch is undone on close().
+        coroutine.send(None)
+    coroutine.close()
+    assert patchtargets.CONSTANT == 42
+
+
+def test_class_decorator_patches_each_test_method() -> None:
+    @sm.patch("patchtargets.greet")
+    class Suite:
+        def test_one(self, greet: Any) -> Any:
+            patchtargets.greet("one")
+            return greet
+
+        def not_a_test(self) -> Any:
+            return patchtargets.greet
+
+    first = Suite().test_one()
+    first.assert_called_once_with("one")
+    assert Suite().not_a_test() is patchtargets.greet
+
+
+# -- patch.dict ----------------------------------------------------------------------------
+
+
+def test_patch_dict_sets_and_restores_exactly() -> None:
+    data = {"a": 1, "b": 2}
+    snap = Snapshot(data)
+    with sm.patch.dict(data, {"a": 10, "c": 3}, d=4) as same:
+        assert same is data
+        assert data == {"a": 10, "b": 2, "c": 3, "d": 4}
+    snap.assert_unchanged()
+    assert list(data) == ["a", "b"]
+
+
+def test_patch_dict_clear_and_dotted_target() -> None:
+    with sm.patch.dict("os.environ", {"ONLY": "1"}, clear=True):
+        assert dict(os.environ) == {"ONLY": "1"}
+    assert "ONLY" not in os.environ
+    assert "PATH" in os.environ
+
+
+def test_patch_dict_decorator_passes_nothing() -> None:
+    @sm.patch.dict("os.environ", {"SAFEREMOCK_DECORATED": "yes"})
+    def body(*args: Any) -> tuple[Any, ...]:
+        assert os.environ["SAFEREMOCK_DECORATED"] == "yes"
+        return args
+
+    assert body() == ()
+
+
+def test_patch_dict_missing_target() -> None:
+    with pytest.raises(sm.TargetAttributeError) as info:
+        sm.patch.dict("os.environs", {}).start()
+    assert str(info.value) == (
+        "module 'os' has no attribute 'environs'; did you mean 'environ'? "
+        "Pass create=True to add it."
+    )
+
+
+# -- require_use ---------------------------------------------------------------------------
+
+UNUSED = (
+    "The patch of 'patchtargets.greet' was never used: nothing called it or read an "
+    "attribute of it, which usually means the code under test imports the name from "
+    "somewhere else; patch it where it is looked up."
+)
+
+
+def test_require_use_catches_the_phantom_patch() -> None:
+    with pytest.raises(sm.UnusedPatchError) as info:
+        with sm.patch("patchtargets.greet", require_use=True) as greet:
+            greet.return_value = "configured, but nothing calls it"
+    assert str(info.value) == UNUSED
+
+
+def test_require_use_is_satisfied_by_a_call_or_an_attribute() -> None:
+    with sm.patch("patchtargets.greet", require_use=True):
+        patchtargets.use_greet()
+    with sm.patch("patchtargets.Service", require_use=True) as service:
+        service.static
+
+
+def test_require_use_stays_quiet_when_the_block_raised() -> None:
+    with pytest.raises(KeyError), sm.patch("patchtargets.greet", require_use=True):
+        raise KeyError("first problem")
+
+
+def test_require_use_default_comes_from_settings() -> None:
+    settings.require_use = True
+    try:
+        with pytest.raises(sm.UnusedPatchError), sm.patch("patchtargets.greet"):
+            pass
+        with sm.patch("patchtargets.greet", require_use=False):
+            pass
+    finally:
+        settings.require_use = False
+
+
+def test_require_use_in_a_decorator() -> None:
+    @sm.patch("patchtargets.greet", require_use=True)
+    def body(greet: Any) -> None:
+        pass
+
+    with pytest.raises(sm.UnusedPatchError, match=re.escape(UNUSED)):
+        body()
+
+
+# -- living next to unittest.mock ---------------------------------------------------------
+
+
+def test_stacked_on_unittest_mock_patch_unwinds_in_lifo_order() -> None:
+    original = json.dumps
+    with mock.patch("json.dumps") as outer, sm.patch("json.dumps") as inner:
+        assert json.dumps is inner
+        # The default autospec has no real signature to copy from a mock: plain mock.
+        assert type(inner).__mro__[1] is mock.MagicMock
+        inner(1, 2, 3)
+    assert json.dumps is original
+    assert outer.call_count == 0
+
+
+def test_explicit_autospec_of_a_mock_still_raises_like_unittest_mock() -> None:
+    with mock.patch("json.dumps"), pytest.raises(mock.InvalidSpecError):
+        sm.patch("json.dumps", autospec=True).start()
+
+
+def test_out_of_order_foreign_patch_is_not_clobbered() -> None:
+    ours = sm.patch("patchtargets.CONSTANT", new=1)
+    theirs = mock.patch("patchtargets.CONSTANT", 2)
+    ours.start()
+    theirs.start()
+    with pytest.warns(sm.SaferemockWarning, match="was changed by other code to 2") as record:
+        ours.stop()
+    assert record[0].filename == __file__
+    assert patchtargets.CONSTANT == 2
+    theirs.stop()
+    # unittest.mock puts back what it saw, which was our value: the hazard of
+    # interleaving with code that does not share the engine.
+    assert patchtargets.CONSTANT == 1
+    patchtargets.CONSTANT = 42

@@ -1,0 +1,203 @@
+"""One object as context manager, decorator and start/stop; scope() and stopall()."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+from unittest import mock
+
+import patchtargets
+import pytest
+from statecheck import Snapshot
+
+import saferemock as sm
+from saferemock._activation import active_runs
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_started() -> Any:
+    yield
+    assert active_runs() == []
+
+
+def test_scope_undoes_everything_started_inside() -> None:
+    snap = Snapshot(patchtargets, json)
+    with sm.scope():
+        sm.patch("patchtargets.greet").start()
+        sm.patch("json.dumps").start()
+        sm.patch.dict("patchtargets.__dict__", {"EXTRA": 1}).start()
+        assert isinstance(patchtargets.greet, type(json.dumps))
+    snap.assert_unchanged()
+
+
+def test_scope_undoes_on_exception_and_lets_it_through() -> None:
+    snap = Snapshot(patchtargets)
+    with pytest.raises(KeyError, match="inside"), sm.scope():
+        sm.patch("patchtargets.CONSTANT", new=1).start()
+        raise KeyError("inside")
+    snap.assert_unchanged()
+
+
+def test_scope_skips_what_was_already_stopped() -> None:
+    snap = Snapshot(patchtargets)
+    with sm.scope():
+        p = sm.patch("patchtargets.CONSTANT", new=1)
+        p.start()
+        p.stop()
+        patchtargets.CONSTANT = 7
+    assert patchtargets.CONSTANT == 7
+    patchtargets.CONSTANT = 42
+    snap.assert_unchanged()
+
+
+def test_nested_scopes_close_inner_first_and_outer_closes_inner_left_open() -> None:
+    snap = Snapshot(patchtargets)
+    with sm.scope():
+        sm.patch("patchtargets.CONSTANT", new=1).start()
+        with sm.scope():
+            sm.patch("patchtargets.CONSTANT", new=2).start()
+            assert patchtargets.CONSTANT == 2
+        assert patchtargets.CONSTANT == 1
+        inner = sm.scope()
+        inner.start()
+        sm.patch("patchtargets.CONSTANT", new=3).start()
+        assert patchtargets.CONSTANT == 3
+    snap.assert_unchanged()
+    assert not inner.active
+
+
+def test_scope_as_sync_and_async_decorator() -> None:
+    snap = Snapshot(patchtargets)
+
+    @sm.scope()
+    def sync() -> int:
+        sm.patch("patchtargets.CONSTANT", new=5).start()
+        return patchtargets.CONSTANT
+
+    @sm.scope()
+    async def coro() -> int:
+        sm.patch("patchtargets.CONSTANT", new=6).start()
+        await asyncio.sleep(0)
+        return patchtargets.CONSTANT
+
+    assert sync() == 5
+    snap.assert_unchanged()
+    assert asyncio.run(coro()) == 6
+    snap.assert_unchanged()
+
+
+def test_scopes_of_concurrent_tasks_do_not_mix() -> None:
+    async def task(value: int, gate: asyncio.Event, other: asyncio.Event) -> None:
+        with sm.scope():
+            sm.patch.dict("patchtargets.__dict__", {f"V{value}": value}).start()
+            gate.set()
+            await other.wait()
+        assert f"V{value}" not in vars(patchtargets)
+
+    async def main() -> None:
+        first, second = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(task(1, first, second), task(2, second, first))
+
+    snap = Snapshot(patchtargets)
+    asyncio.run(main())
+    snap.assert_unchanged()
+
+
+def test_stopall_stops_newest_first_and_reports_every_failure() -> None:
+    snap = Snapshot(patchtargets)
+    sm.patch("patchtargets.CONSTANT", new=1).start()
+    sm.patch("patchtargets.CONSTANT", new=2).start()
+    sm.stopall()
+    snap.assert_unchanged()
+
+
+def test_stop_when_not_active_names_the_patch() -> None:
+    p = sm.patch("patchtargets.greet")
+    with pytest.raises(sm.SaferemockError) as info:
+        p.stop()
+    assert str(info.value) == (
+        "Cannot stop the patch of 'patchtargets.greet': it is not active; call start() first "
+        "or stop it only once."
+    )
+
+
+def test_one_object_can_be_entered_twice_and_unwinds_lifo() -> None:
+    p = sm.patch("patchtargets.CONSTANT", new=9)
+    with p:
+        with p:
+            assert patchtargets.CONSTANT == 9
+        assert patchtargets.CONSTANT == 9
+        assert p.active
+    assert patchtargets.CONSTANT == 42
+    assert not p.active
+
+
+def test_failing_apply_leaves_nothing_behind() -> None:
+    snap = Snapshot(patchtargets)
+    failing = sm.patch.dict("patchtargets.__dict__", {"A": 1, "B": 2})
+    original = failing._values
+
+    class Boom(dict):  # type: ignore[type-arg]
+        def items(self) -> Any:
+            yield ("A", 1)
+            raise RuntimeError("half way")
+
+    failing._values = Boom(original)
+    with pytest.raises(RuntimeError, match="half way"):
+        failing.start()
+    snap.assert_unchanged()
+    assert not failing.active
+
+
+def test_scope_decorating_a_class() -> None:
+    @sm.patch("patchtargets.CONSTANT", new=3)
+    class Tests:
+        def test_one(self) -> int:
+            return patchtargets.CONSTANT
+
+        def helper(self) -> int:
+            return patchtargets.CONSTANT
+
+    assert Tests().test_one() == 3
+    assert Tests().helper() == 42
+
+
+def test_decorating_a_non_callable_is_a_type_error() -> None:
+    with pytest.raises(TypeError) as info:
+        sm.scope()(42)  # type: ignore[call-overload]
+    assert str(info.value) == (
+        "saferemock.scope() can decorate a function, an async function or a class, not 42."
+    )
+
+
+def test_undo_failure_inside_decorator_is_raised() -> None:
+    class Frozen:
+        allowed = True
+
+        def __setattr__(self, name: str, value: object) -> None:
+            if not type(self).allowed:
+                raise AttributeError(f"frozen: {name}")
+            object.__setattr__(self, name, value)
+
+    target = Frozen()
+    target.value = 1  # type: ignore[attr-defined]
+
+    @sm.patch.object(target, "value", new=2)
+    def body() -> None:
+        Frozen.allowed = False
+
+    with pytest.raises(sm.UndoError, match=re.escape("AttributeError('frozen: value')")):
+        body()
+    Frozen.allowed = True
+    assert target.value == 2  # type: ignore[attr-defined]
+
+
+def test_unittest_mock_patches_are_not_ours() -> None:
+    p = mock.patch("patchtargets.CONSTANT", 1)
+    p.start()
+    try:
+        assert active_runs() == []
+    finally:
+        p.stop()

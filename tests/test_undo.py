@@ -1,0 +1,337 @@
+"""The teardown engine: exact prior state, reverse order, no clobbering, keep going."""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statecheck import Snapshot
+
+import saferemock as sm
+from saferemock._missing import MISSING
+from saferemock._undo import _STACKS, Journal, read_attr
+
+
+class Parent:
+    inherited = "parent"
+
+    @staticmethod
+    def static() -> str:
+        return "static"
+
+    @classmethod
+    def klass(cls) -> str:
+        return "klass"
+
+    @property
+    def prop(self) -> str:
+        return "prop"
+
+
+class Child(Parent):
+    own = "child"
+
+
+class Slots:
+    __slots__ = ("empty", "filled")
+
+    def __init__(self) -> None:
+        self.filled = "filled"
+
+
+class WithProperty:
+    def __init__(self) -> None:
+        self._value = 1
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+    @value.setter
+    def value(self, new: int) -> None:
+        self._value = new
+
+
+@pytest.fixture(autouse=True)
+def _no_stacks_left() -> Any:
+    yield
+    assert _STACKS == {}
+
+
+def test_read_attr_sees_own_dict_only() -> None:
+    assert read_attr(Child, "own") == "child"
+    assert read_attr(Child, "inherited") is MISSING
+    assert isinstance(read_attr(Parent, "static"), staticmethod)
+    assert read_attr(Slots(), "filled") == "filled"
+    assert read_attr(Slots(), "empty") is MISSING
+
+
+@pytest.mark.parametrize("name", ["own", "inherited", "absent", "static", "klass", "prop"])
+def test_setattr_on_class_restores_exactly(name: str) -> None:
+    snap = Snapshot(Child, Parent)
+    journal = Journal()
+    journal.setattr(Child, name, "replaced")
+    assert Child.__dict__[name] == "replaced"
+    journal.undo()
+    snap.assert_unchanged()
+    if name != "own":
+        assert name not in vars(Child)
+
+
+@pytest.mark.parametrize("name", ["static", "klass", "prop"])
+def test_descriptors_survive_on_their_own_class(name: str) -> None:
+    raw = Parent.__dict__[name]
+    journal = Journal()
+    journal.setattr(Parent, name, "replaced")
+    journal.undo()
+    assert Parent.__dict__[name] is raw
+    assert Parent.static() == "static"
+    assert Parent.klass() == "klass"
+    assert Parent().prop == "prop"
+
+
+def test_setattr_on_module_and_instance() -> None:
+    module = types.ModuleType("fake_for_undo")
+    module.value = 1  # type: ignore[attr-defined]
+    instance = Child()
+    instance.mine = "mine"  # type: ignore[attr-defined]
+    snap = Snapshot(module, instance)
+    journal = Journal()
+    journal.setattr(module, "value", 2)
+    journal.setattr(module, "new", 3)
+    journal.setattr(instance, "mine", "other")
+    journal.setattr(instance, "own", "shadow")
+    assert vars(instance)["own"] == "shadow"
+    journal.undo()
+    snap.assert_unchanged()
+    assert instance.own == "child"
+
+
+def test_slots_and_properties_on_instances() -> None:
+    slotted = Slots()
+    with_property = WithProperty()
+    journal = Journal()
+    journal.setattr(slotted, "filled", "x")
+    journal.setattr(slotted, "empty", "y")
+    journal.setattr(with_property, "value", 5)
+    assert (slotted.filled, slotted.empty, with_property.value) == ("x", "y", 5)
+    journal.undo()
+    assert slotted.filled == "filled"
+    assert not hasattr(slotted, "empty")
+    assert with_property.value == 1
+    assert "value" not in vars(with_property)
+
+
+def test_delattr_restores_and_inherited_delete_is_refused_cleanly() -> None:
+    snap = Snapshot(Child)
+    journal = Journal()
+    journal.delattr(Child, "own")
+    assert not hasattr(Child, "own")
+    journal.undo()
+    snap.assert_unchanged()
+    with pytest.raises(AttributeError):
+        journal.delattr(Child, "inherited")
+    assert len(journal) == 0
+
+
+def test_mapping_items_and_environ() -> None:
+    data = {"a": 1, "b": 2}
+    snap = Snapshot(data, os.environ)
+    journal = Journal()
+    journal.setitem(data, "a", 10)
+    journal.setitem(data, "c", 30)
+    journal.delitem(data, "b")
+    journal.setitem(os.environ, "SAFEREMOCK_TEST_VAR", "1")
+    journal.setitem(os.environ, "PATH", "/nowhere")
+    assert data == {"a": 10, "c": 30}
+    journal.undo()
+    snap.assert_unchanged()
+    assert list(data) == ["a", "b"]
+    assert "SAFEREMOCK_TEST_VAR" not in os.environ
+
+
+def test_undo_runs_in_reverse_order() -> None:
+    order: list[str] = []
+    journal = Journal()
+    journal.callback("first", lambda: order.append("first"))
+    journal.callback("second", lambda: order.append("second"))
+    journal.callback("third", lambda: order.append("third"))
+    journal.undo()
+    assert order == ["third", "second", "first"]
+
+
+def test_change_is_recorded_only_after_it_succeeded() -> None:
+    class Refuses:
+        def __setattr__(self, name: str, value: object) -> None:
+            raise RuntimeError("read-only")
+
+    journal = Journal()
+    with pytest.raises(RuntimeError, match="read-only"):
+        journal.setattr(Refuses(), "x", 1)
+    with pytest.raises(KeyError):
+        journal.delitem({}, "missing")
+    assert len(journal) == 0
+
+
+def test_undo_twice_is_a_no_op() -> None:
+    data = {"a": 1}
+    journal = Journal()
+    journal.setitem(data, "a", 2)
+    journal.undo()
+    data["a"] = 3
+    journal.undo()
+    assert data == {"a": 3}
+
+
+def test_undo_keeps_going_and_reports_every_failure() -> None:
+    class Fragile:
+        armed = False
+
+        def __setattr__(self, name: str, value: object) -> None:
+            if type(self).armed:
+                raise RuntimeError(f"cannot restore {name}")
+            object.__setattr__(self, name, value)
+
+    fragile = Fragile()
+    fragile.kept = "old"  # type: ignore[attr-defined]
+    data = {"k": "v"}
+    journal = Journal()
+    journal.setattr(fragile, "kept", "new")
+    journal.setitem(data, "k", "changed")
+    journal.callback("a failing callback", lambda: 1 / 0)  # type: ignore[func-returns-value]
+    Fragile.armed = True
+    with pytest.raises(sm.UndoError) as info:
+        journal.undo()
+    assert str(info.value) == (
+        "2 undo steps failed and the rest were undone: "
+        "a failing callback: ZeroDivisionError('division by zero'); "
+        "restoring 'Fragile' object attribute 'kept': RuntimeError('cannot restore kept')."
+    )
+    assert [type(e) for e in info.value.errors] == [ZeroDivisionError, RuntimeError]
+    # The steps between the failures still ran.
+    assert data == {"k": "v"}
+
+
+def test_a_single_nested_undo_error_is_not_wrapped_twice() -> None:
+    inner = Journal()
+    inner.callback("inner step", lambda: 1 / 0)  # type: ignore[func-returns-value]
+    outer = Journal()
+    outer.callback("inner journal", inner.undo)
+    with pytest.raises(sm.UndoError) as info:
+        outer.undo()
+    assert info.value.steps == ["inner step"]
+
+
+@pytest.mark.parametrize("lower_first", [True, False])
+def test_stacked_changes_unwind_right_in_any_order(lower_first: bool) -> None:
+    data = {"slot": "original"}
+    lower, upper = Journal(), Journal()
+    lower.setitem(data, "slot", "lower")
+    upper.setitem(data, "slot", "upper")
+    first, second = (lower, upper) if lower_first else (upper, lower)
+    first.undo()
+    assert data["slot"] == ("upper" if lower_first else "lower")
+    second.undo()
+    assert data == {"slot": "original"}
+
+
+def test_stacked_changes_on_an_absent_slot_end_absent() -> None:
+    module = types.ModuleType("stack_absent")
+    lower, upper = Journal(), Journal()
+    lower.setattr(module, "x", 1)
+    upper.setattr(module, "x", 2)
+    lower.undo()
+    assert module.x == 2  # type: ignore[attr-defined]
+    upper.undo()
+    assert not hasattr(module, "x")
+
+
+def test_foreign_change_is_not_clobbered_and_warns_at_the_callers_line() -> None:
+    data = {"slot": "original"}
+    journal = Journal()
+    journal.setitem(data, "slot", "ours")
+    data["slot"] = "theirs"
+    with pytest.warns(sm.SaferemockWarning) as record:
+        journal.undo()
+    assert data["slot"] == "theirs"
+    message = str(record[0].message)
+    assert re.fullmatch(
+        r"saferemock did not restore dict at 0x[0-9a-f]+\['slot'\]: it was changed by other "
+        r"code to 'theirs' after saferemock set it, so the newer value was left in place; undo "
+        r"that change in the code that made it\.",
+        message,
+    )
+    assert record[0].filename == __file__
+
+
+def test_foreign_delete_is_reported_as_deleted() -> None:
+    module = types.ModuleType("foreign_delete")
+    journal = Journal()
+    journal.setattr(module, "x", 1)
+    del module.x  # type: ignore[attr-defined]
+    with pytest.warns(sm.SaferemockWarning, match=r"to nothing \(deleted\) after"):
+        journal.undo()
+    assert not hasattr(module, "x")
+
+
+def test_environ_values_compare_by_value() -> None:
+    journal = Journal()
+    journal.setitem(os.environ, "SAFEREMOCK_EQ", "same")
+    # os.environ decodes a new str at each read: identity differs, value does not.
+    journal.undo()
+    assert "SAFEREMOCK_EQ" not in os.environ
+
+
+SLOTS = ["a", "b", "c"]
+
+
+WRITES = st.lists(
+    st.tuples(st.sampled_from(SLOTS), st.booleans()),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_undo_order_ends_in_the_original_state(data: st.DataObject) -> None:
+    # Draw everything before touching state: an aborted draw must not strand a change.
+    writes = data.draw(WRITES)
+    order = data.draw(st.permutations(range(len(writes))))
+    module = types.ModuleType("hypothesis_undo")
+    module.a = "A"  # type: ignore[attr-defined]
+    mapping: dict[str, object] = {"b": "B"}
+    snap = Snapshot(module, mapping)
+    journals = []
+    for slot, delete in writes:
+        journal = Journal()
+        if slot == "b":
+            if delete and slot in mapping:
+                journal.delitem(mapping, slot)
+            else:
+                journal.setitem(mapping, slot, object())
+        elif delete and hasattr(module, slot):
+            journal.delattr(module, slot)
+        else:
+            journal.setattr(module, slot, object())
+        journals.append(journal)
+    for index in order:
+        journals[index].undo()
+    snap.assert_unchanged()
+
+
+def test_module_attribute_and_its_dict_item_are_one_slot() -> None:
+    module = types.ModuleType("one_slot")
+    module.x = "original"  # type: ignore[attr-defined]
+    as_attr, as_item = Journal(), Journal()
+    as_attr.setattr(module, "x", "attr")
+    as_item.setitem(vars(module), "x", "item")
+    as_attr.undo()  # lower first: hands "original" up to the item change
+    assert module.x == "item"  # type: ignore[attr-defined]
+    as_item.undo()
+    assert module.x == "original"  # type: ignore[attr-defined]
