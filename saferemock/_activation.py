@@ -45,12 +45,17 @@ _SCOPES: contextvars.ContextVar[tuple[scope, ...]] = contextvars.ContextVar(
 class Run(Generic[T]):
     """One activation of a primitive: its journal and what it yielded."""
 
-    __slots__ = ("activation", "journal", "stopped", "value")
+    __slots__ = ("activation", "journal", "manual", "stopped", "value")
 
-    def __init__(self, activation: Activation[T], journal: Journal, value: T) -> None:
+    def __init__(
+        self, activation: Activation[T], journal: Journal, value: T, *, manual: bool = False
+    ) -> None:
         self.activation = activation
         self.journal = journal
         self.value = value
+        #: Started with start(): only these are stopall()'s to stop.  A with block or a
+        #: decorator stops its own run, and must not find it stopped under its feet.
+        self.manual = manual
         self.stopped = False
 
     def stop(self, *, failed: bool = False) -> None:
@@ -68,6 +73,7 @@ class Run(Generic[T]):
             if runs[index] is self:
                 del runs[index]
                 break
+        self.activation._before_undo(failed)
         try:
             self.journal.undo()
         finally:
@@ -102,6 +108,9 @@ class Activation(Generic[T]):
     def _after_stop(self, run: Run[T]) -> None:
         """Checks that run after the undo, such as ``require_use``; may raise."""
 
+    def _before_undo(self, failed: bool) -> None:
+        """Hook run just before a run's journal is undone."""
+
     def _describe(self) -> str:
         return type(self).__name__
 
@@ -114,6 +123,10 @@ class Activation(Generic[T]):
         :func:`scope`.
         """
         __tracebackhide__ = True
+        return self._activate(manual=True).value
+
+    def _activate(self, *, manual: bool) -> Run[T]:
+        __tracebackhide__ = True
         journal = Journal()
         try:
             value = self._apply(journal)
@@ -121,13 +134,13 @@ class Activation(Generic[T]):
             # Nothing is left half-applied: undo whatever _apply recorded before failing.
             journal.undo()
             raise
-        run = Run(self, journal, value)
+        run = Run(self, journal, value, manual=manual)
         self._runs.append(run)
         _STARTED[id(run)] = run
         scopes = _SCOPES.get()
         if scopes:
             scopes[-1]._runs_inside.append(run)
-        return value
+        return run
 
     def stop(self, *, failed: bool = False) -> None:
         """Undo the most recent activation that is still active.
@@ -150,10 +163,16 @@ class Activation(Generic[T]):
     # -- context manager ---------------------------------------------------------------
 
     def __enter__(self) -> T:
-        return self.start()
+        __tracebackhide__ = True
+        run = self._activate(manual=False)
+        self.__dict__.setdefault("_entered", []).append(run)
+        return run.value
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.stop(failed=exc_type is not None)
+        __tracebackhide__ = True
+        # Stop the run this with block made (a no-op if scope() or stop() got there
+        # first), not whichever run happens to be newest.
+        self.__dict__["_entered"].pop().stop(failed=exc_type is not None)
 
     # -- decorator ---------------------------------------------------------------------
 
@@ -162,6 +181,7 @@ class Activation(Generic[T]):
         # decorated coroutine never stop each other's runs.
         clone = copy.copy(self)
         clone._runs = []
+        clone.__dict__.pop("_entered", None)
         return clone
 
     @overload
@@ -204,33 +224,24 @@ class Activation(Generic[T]):
 class _Entered:
     """The activations a decorated call entered, stopped together in reverse order."""
 
-    __slots__ = ("args", "clones")
+    __slots__ = ("args", "runs")
 
     def __init__(self, activations: list[Activation[Any]]) -> None:
-        self.clones: list[Activation[Any]] = []
+        self.runs: list[Run[Any]] = []
         self.args: list[Any] = []
         try:
             for activation in activations:
-                clone = activation._copy()
-                value = clone.start()
-                self.clones.append(clone)
+                run = activation._copy()._activate(manual=False)
+                self.runs.append(run)
                 if activation._passes_value:
-                    self.args.append(value)
+                    self.args.append(run.value)
         except BaseException:
             self.stop(failed=True)
             raise
 
     def stop(self, *, failed: bool = False) -> None:
-        errors: list[BaseException] = []
-        names: list[str] = []
-        for clone in reversed(self.clones):
-            try:
-                clone.stop(failed=failed)
-            except Exception as exc:
-                errors.append(exc)
-                names.append(f"stopping {clone._describe()}")
-        self.clones = []
-        _raise_all(errors, names)
+        runs, self.runs = self.runs, []
+        _stop_runs(runs, failed=failed)
 
 
 def _raise_all(errors: list[BaseException], names: list[str]) -> None:
@@ -291,7 +302,7 @@ def stopall() -> None:
         'json'
     """
     __tracebackhide__ = True
-    _stop_runs(list(_STARTED.values()))
+    _stop_runs([run for run in _STARTED.values() if run.manual])
 
 
 def _stop_runs(runs: list[Run[Any]], *, failed: bool = False) -> None:
@@ -348,24 +359,20 @@ class scope(Activation[None]):
         # start() and stop() run in different contexts.
         _SCOPES.set(tuple(s for s in _SCOPES.get() if s is not self))
         runs, self._runs_inside = self._runs_inside, []
-        _stop_runs([run for run in runs if not run.stopped], failed=self._failing)
+        failed, self._failing = self._failing, False
+        _stop_runs([run for run in runs if not run.stopped], failed=failed)
 
-    def stop(self, *, failed: bool = False) -> None:
-        """Close the scope, undoing every activation started inside that is still active."""
+    def _before_undo(self, failed: bool) -> None:
         self._failing = failed
-        try:
-            super().stop(failed=failed)
-        finally:
-            self._failing = False
 
-    def start(self) -> None:
-        """Open the scope; activations started from now on belong to it."""
+    def _activate(self, *, manual: bool) -> Run[None]:
         journal = Journal()
         self._apply(journal)
-        run = Run(self, journal, None)
+        run = Run(self, journal, None, manual=manual)
         self._runs.append(run)
         # A scope is not itself a leak to report, so it stays out of _STARTED; an
         # enclosing scope still closes it.
         scopes = _SCOPES.get()
         if len(scopes) > 1:
             scopes[-2]._runs_inside.append(run)
+        return run

@@ -66,7 +66,20 @@ def _used(replacement: object) -> bool:
 
 @final
 class Patch(Activation[Any]):
-    """One ``sm.patch(...)`` or ``sm.patch.object(...)``; see :data:`patch`."""
+    """One ``sm.patch(...)`` or ``sm.patch.object(...)``: a context manager, decorator and start/stop.
+
+    Made by :data:`patch` and ``patch.object``; nothing changes until it is activated.
+
+    Example:
+        >>> import json, saferemock as sm
+        >>> patcher = sm.patch("json.dumps", return_value="[]")
+        >>> patcher.target, patcher.active
+        ('json.dumps', False)
+        >>> mocked = patcher.start()
+        >>> json.dumps([]), patcher.active
+        ('[]', True)
+        >>> patcher.stop()
+    """
 
     def __init__(
         self,
@@ -126,10 +139,16 @@ class Patch(Activation[Any]):
         __tracebackhide__ = True
         owner, name = self._getter()
         raw = read_attr(owner, name)
+        children = owner._mock_children if isinstance(owner, mock.NonCallableMock) else None
+        untouched = children is not None and name not in children
         exists = raw is not MISSING or hasattr(owner, name)
         if not exists and not self._create:
             raise missing_attribute(owner, name)
         new, stored = self._replacement(owner, name, raw, exists)
+        if untouched and children is not None:
+            # Probing a mock creates the child; forget it so undo returns the mock to
+            # "never touched" and it builds the same child again on the next access.
+            children.pop(name, None)
         journal.setattr(owner, name, stored)
         return new
 
@@ -201,7 +220,18 @@ class Patch(Activation[Any]):
 
 @final
 class PatchDict(Activation[Any]):
-    """One ``sm.patch.dict(...)``; see :meth:`_PatchNamespace.dict`."""
+    """One ``sm.patch.dict(...)``: a context manager, decorator and start/stop.
+
+    Example:
+        >>> import saferemock as sm
+        >>> settings = {"debug": False}
+        >>> patcher = sm.patch.dict(settings, debug=True)
+        >>> with patcher as same:
+        ...     same is settings, settings["debug"]
+        (True, True)
+        >>> settings
+        {'debug': False}
+    """
 
     def __init__(
         self,
@@ -244,7 +274,15 @@ class PatchDict(Activation[Any]):
 
 @final
 class _PatchNamespace:
-    """The ``sm.patch`` callable, with ``.object`` and ``.dict`` beside it."""
+    """Replace an attribute for a block: ``sm.patch``, with ``.object`` and ``.dict`` beside it.
+
+    Example:
+        >>> import json, saferemock as sm
+        >>> with sm.patch("json.dumps", return_value="{}") as dumps:
+        ...     json.dumps({"a": 1})
+        '{}'
+        >>> dumps.assert_called_once_with({"a": 1})
+    """
 
     TEST_PREFIX = "test"
 

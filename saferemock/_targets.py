@@ -54,7 +54,12 @@ def _import_owner(target: str, dotted: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name != first:
             raise
-        hint = suggest(first, [name for name in sys.modules if "." not in name])
+        # Error path only: listing importable top-level names reads directories but
+        # imports nothing, and makes the hint independent of what happens to be loaded.
+        candidates = {name for name in sys.modules if "." not in name}
+        candidates.update(sys.builtin_module_names)
+        candidates.update(info.name for info in pkgutil.iter_modules())
+        hint = suggest(first, sorted(candidates))
         raise TargetImportError(
             f"Cannot resolve {target!r}: no module named {first!r}"
             f"{hint or '; check the spelling of ' + repr(first) + ' or install it.'}",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Hashable, MutableMapping
 from typing import Any, Final
+from unittest import mock
 
 from saferemock._missing import MISSING
 from saferemock._warn import warn
@@ -42,6 +43,19 @@ def _uses_instance_dict(owner: object, name: str) -> bool:
             attr = klass.__dict__[name]
             return not (hasattr(attr, "__set__") or hasattr(attr, "__delete__"))
     return True
+
+
+def _mock_tables(owner: object, name: str) -> tuple[dict[str, Any], ...] | None:
+    """Return the dicts a mock keeps ``name`` in, or None for any other owner.
+
+    A mock keeps a child in ``_mock_children`` (and a set value also in its ``__dict__``),
+    and its ``__delattr__`` does not delete but marks the child deleted.  Restoring both
+    tables item by item is the only undo that leaves the mock as it was, including a
+    child that had never been created.
+    """
+    if not isinstance(owner, mock.NonCallableMock) or name[:2] == name[-2:] == "__":
+        return None
+    return (vars(owner), owner._mock_children)  # type: ignore[attr-defined]
 
 
 def read_attr(owner: object, name: str) -> object:
@@ -204,6 +218,9 @@ class Journal:
 
     def setattr(self, owner: object, name: str, value: object) -> object:
         """Set ``owner.name = value`` and record the prior state; return that prior state."""
+        tables = _mock_tables(owner, name)
+        if tables is not None:
+            return self._through_tables(tables, name, lambda: setattr(owner, name, value))
         prior = read_attr(owner, name)
         setattr(owner, name, value)
         self._record("attr", owner, name, prior, read_attr(owner, name))
@@ -211,10 +228,24 @@ class Journal:
 
     def delattr(self, owner: object, name: str) -> object:
         """Delete ``owner.name`` and record the prior state; return that prior state."""
+        tables = _mock_tables(owner, name)
+        if tables is not None:
+            return self._through_tables(tables, name, lambda: delattr(owner, name))
         prior = read_attr(owner, name)
         delattr(owner, name)
         self._record("attr", owner, name, prior, MISSING)
         return prior
+
+    def _through_tables(
+        self, tables: tuple[dict[str, Any], ...], name: str, change: Callable[[], None]
+    ) -> object:
+        priors = [table.get(name, MISSING) for table in tables]
+        change()
+        for table, prior in zip(tables, priors, strict=True):
+            new = table.get(name, MISSING)
+            if new is not prior:
+                self._record("item", table, name, prior, new)
+        return next((prior for prior in priors if prior is not MISSING), MISSING)
 
     def setitem(self, mapping: MutableMapping[Any, Any], key: Hashable, value: object) -> object:
         """Set ``mapping[key] = value`` and record the prior state; return that prior state."""

@@ -504,3 +504,18 @@ def test_out_of_order_foreign_patch_is_not_clobbered() -> None:
     # interleaving with code that does not share the engine.
     assert patchtargets.CONSTANT == 1
     patchtargets.CONSTANT = 42
+
+
+def test_patch_object_on_a_mock_child_restores_the_mock_exactly() -> None:
+    shared = mock.MagicMock()
+    shared.find.return_value = [1]
+    configured = shared.find
+    with sm.patch.object(shared, "find", return_value=[2]):
+        assert shared.find() == [2]
+    assert shared.find is configured
+    assert shared.find() == [1]
+    with sm.patch.object(shared, "insert", new="x"):
+        assert shared.insert == "x"
+    assert "insert" not in shared._mock_children
+    assert "insert" not in vars(shared)
+    assert isinstance(shared.insert, mock.MagicMock)

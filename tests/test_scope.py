@@ -201,3 +201,23 @@ def test_unittest_mock_patches_are_not_ours() -> None:
         assert active_runs() == []
     finally:
         p.stop()
+
+
+def test_stopall_leaves_with_blocks_to_their_own_exit() -> None:
+    with sm.patch("patchtargets.CONSTANT", new=1):
+        started = sm.patch("patchtargets.greet")
+        started.start()
+        sm.stopall()
+        assert not started.active
+        assert patchtargets.CONSTANT == 1
+    assert patchtargets.CONSTANT == 42
+
+
+def test_with_block_exit_is_quiet_when_a_scope_already_stopped_it() -> None:
+    outer = sm.scope()
+    outer.start()
+    p = sm.patch("patchtargets.CONSTANT", new=1)
+    with p:
+        outer.stop()
+        assert patchtargets.CONSTANT == 42
+    assert not p.active
