@@ -55,7 +55,9 @@ def _mock_tables(owner: object, name: str) -> tuple[dict[str, Any], ...] | None:
     """
     if not isinstance(owner, mock.NonCallableMock) or name[:2] == name[-2:] == "__":
         return None
-    return (vars(owner), owner._mock_children)  # type: ignore[attr-defined]
+    own: dict[str, Any] = owner.__dict__
+    children: dict[str, Any] = owner._mock_children
+    return (own, children)
 
 
 def read_attr(owner: object, name: str) -> object:
