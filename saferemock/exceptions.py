@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "CacheTargetError",
+    "FakeFilesError",
     "InvalidTargetError",
+    "ModuleTreeError",
     "SaferemockError",
     "SaferemockLeakWarning",
     "SaferemockWarning",
+    "SequenceExhaustedError",
     "TargetAttributeError",
     "TargetImportError",
     "UndoError",
@@ -58,7 +62,7 @@ class TargetImportError(SaferemockError, ImportError):
         >>> sm.patch("jsonn.dumps").start()
         Traceback (most recent call last):
         ...
-        saferemock.TargetImportError: Cannot resolve 'jsonn.dumps': no module named 'jsonn'; check the spelling of 'jsonn' or install it.
+        saferemock.TargetImportError: Cannot resolve 'jsonn.dumps': no module named 'jsonn'; did you mean 'json'?
     """
 
     __module__ = "saferemock"
@@ -110,7 +114,9 @@ class UndoError(SaferemockError):
     def __init__(self, errors: Sequence[BaseException], steps: Sequence[str]) -> None:
         self.errors = list(errors)
         self.steps = list(steps)
-        parts = "; ".join(f"{step}: {err!r}" for step, err in zip(self.steps, self.errors))
+        parts = "; ".join(
+            f"{step}: {err!r}" for step, err in zip(self.steps, self.errors, strict=True)
+        )
         count = len(self.errors)
         noun = "step" if count == 1 else "steps"
         super().__init__(f"{count} undo {noun} failed and the rest were undone: {parts}.")
@@ -135,6 +141,68 @@ class SaferemockLeakWarning(SaferemockWarning):
         >>> import saferemock as sm
         >>> issubclass(sm.SaferemockLeakWarning, sm.SaferemockWarning)
         True
+    """
+
+    __module__ = "saferemock"
+
+
+class CacheTargetError(SaferemockError, LookupError):
+    """A ``clear_caches`` target that is not imported or holds no ``functools`` cache.
+
+    Example:
+        >>> import json, saferemock as sm
+        >>> sm.clear_caches(json).start()
+        Traceback (most recent call last):
+        ...
+        saferemock.CacheTargetError: Cannot clear caches of module 'json': it holds no functools.lru_cache or functools.cache wrapper; name the module, class or function that has one, or pass missing_ok=True.
+    """
+
+    __module__ = "saferemock"
+
+
+class FakeFilesError(SaferemockError, TypeError):
+    """A ``fake_open`` file map with a path or contents of the wrong type.
+
+    Example:
+        >>> import saferemock as sm
+        >>> sm.fake_open({"a.txt": 42})
+        Traceback (most recent call last):
+        ...
+        saferemock.FakeFilesError: fake_open() takes file contents as str or bytes, not 42 for 'a.txt'.
+    """
+
+    __module__ = "saferemock"
+
+
+class ModuleTreeError(SaferemockError, ValueError):
+    """A module name or tree that ``fake_module_tree``, ``block_modules`` or ``fresh_import`` cannot use.
+
+    Example:
+        >>> import saferemock as sm
+        >>> sm.fake_module_tree(["confluent_kafka..avro"])
+        Traceback (most recent call last):
+        ...
+        saferemock.ModuleTreeError: 'confluent_kafka..avro' is not a module name: fake_module_tree() takes dotted Python identifiers such as 'confluent_kafka.schema_registry'.
+    """
+
+    __module__ = "saferemock"
+
+
+class SequenceExhaustedError(SaferemockError):
+    """An ``async_sequence`` mock awaited more often than it has items.
+
+    Raised instead of ``StopIteration``/``StopAsyncIteration``, which the code under test
+    could mistake for the normal end of an iteration.
+
+    Example:
+        >>> import asyncio, saferemock as sm
+        >>> fetch = sm.async_sequence("page 1")
+        >>> asyncio.run(fetch())
+        'page 1'
+        >>> asyncio.run(fetch())
+        Traceback (most recent call last):
+        ...
+        saferemock.SequenceExhaustedError: The async_sequence of 1 item is exhausted: await number 2 has no item left; pass one item for every await the code under test makes.
     """
 
     __module__ = "saferemock"
