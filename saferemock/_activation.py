@@ -204,6 +204,8 @@ class Activation(Generic[T]):
             # Stack onto the wrapper that is already there, as unittest.mock does, so
             # extra arguments arrive innermost decorator first.
             existing.append(self)
+            if self._passes_value:
+                func.patchings.append(_ArgumentSlot())
             return func
         activations: list[Activation[Any]] = [self]
         if inspect.iscoroutinefunction(func):
@@ -211,6 +213,9 @@ class Activation(Generic[T]):
         else:
             wrapper = _sync_wrapper(func, activations)
         wrapper._saferemock_activations = activations
+        # pytest counts the entries of ``patchings`` that look like a unittest.mock patch
+        # with no ``new`` to know how many leading parameters are mocks, not fixtures.
+        wrapper.patchings = [_ArgumentSlot()] if self._passes_value else []
         return wrapper
 
     def _decorate_class(self, klass: type[R]) -> type[R]:
@@ -219,6 +224,15 @@ class Activation(Generic[T]):
             if name.startswith(prefix) and callable(value):
                 setattr(klass, name, self._copy()(value))
         return klass
+
+
+@final
+class _ArgumentSlot:
+    """What pytest reads to skip a parameter that a decorator fills with a mock."""
+
+    __slots__ = ()
+    attribute_name = None
+    new = mock.DEFAULT
 
 
 class _Entered:

@@ -519,3 +519,34 @@ def test_patch_object_on_a_mock_child_restores_the_mock_exactly() -> None:
     assert "insert" not in shared._mock_children
     assert "insert" not in vars(shared)
     assert isinstance(shared.insert, mock.MagicMock)
+
+
+def test_pytest_skips_the_parameters_that_decorators_fill(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import json
+        import pytest
+        import saferemock as sm
+
+        @pytest.fixture
+        def value():
+            return 3
+
+        @sm.patch("json.loads")
+        @sm.patch("json.dumps", return_value="{}")
+        @sm.patch("json.JSONDecoder", new=object)
+        def test_mocks_then_fixtures(dumps, loads, value):
+            assert json.dumps({}) == "{}"
+            assert json.loads is loads
+            assert value == 3
+
+        class TestInClass:
+            @sm.patch("json.dumps")
+            def test_method(self, dumps, value):
+                assert json.dumps is dumps
+        """
+    )
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:hypothesispytest"
+    )
+    result.assert_outcomes(passed=2)
