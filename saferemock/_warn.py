@@ -6,12 +6,15 @@ import contextlib
 import os
 import sys
 import warnings
+from unittest import mock
 
-# Frames in these files are plumbing between the user's line and ours: saferemock itself
-# and contextlib (``with`` blocks and ``ExitStack`` call our ``__exit__`` from there).
+# Frames in these files are plumbing between the user's line and ours: saferemock itself,
+# contextlib (``with`` blocks and ``ExitStack`` call our ``__exit__`` from there) and
+# unittest.mock (a mock's ``__call__`` runs our side effects).
 _SKIP_FILES = (
     os.path.dirname(os.path.abspath(__file__)) + os.sep,
     os.path.abspath(contextlib.__file__),
+    os.path.abspath(mock.__file__),
 )
 
 
