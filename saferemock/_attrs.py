@@ -38,7 +38,7 @@ from saferemock._autospec import create_autospec
 from saferemock._missing import MISSING
 from saferemock._patch import patch
 from saferemock._targets import resolve, split_target, suggest
-from saferemock._undo import Journal, describe_owner, read_attr
+from saferemock._undo import Journal, describe_owner, read_attr, untouched
 from saferemock.exceptions import InvalidTargetError, TargetAttributeError
 
 __all__ = ["FreshAttr", "fresh_attr"]
@@ -377,11 +377,8 @@ class FreshAttr(Activation[Any]):
             # as the mock would spec it.  That access files the child in the table; put
             # the table back as it was at once, so the journal records the true prior state
             # and undo returns the mock to "never touched".
-            made = getattr(owner, name)
-            if original is MISSING:
-                children.pop(name, None)
-            else:
-                children[name] = original
+            with untouched(owner, name):
+                made = getattr(owner, name)
             if self._autospec:
                 return made
             return mock.MagicMock(name=name, parent=owner, _new_name=name, _new_parent=owner)

@@ -21,7 +21,7 @@ from saferemock._activation import Activation, Run
 from saferemock._autospec import create_autospec
 from saferemock._missing import MISSING
 from saferemock._targets import missing_attribute, resolve, split_target
-from saferemock._undo import Journal, read_attr
+from saferemock._undo import Journal, read_attr, untouched
 from saferemock.exceptions import SaferemockError, UnusedPatchError
 
 __all__ = ["DEFAULT", "Patch", "PatchDict", "patch", "settings"]
@@ -139,16 +139,11 @@ class Patch(Activation[Any]):
         __tracebackhide__ = True
         owner, name = self._getter()
         raw = read_attr(owner, name)
-        children = owner._mock_children if isinstance(owner, mock.NonCallableMock) else None
-        untouched = children is not None and name not in children
-        exists = raw is not MISSING or hasattr(owner, name)
-        if not exists and not self._create:
-            raise missing_attribute(owner, name)
-        new, stored = self._replacement(owner, name, raw, exists)
-        if untouched and children is not None:
-            # Probing a mock creates the child; forget it so undo returns the mock to
-            # "never touched" and it builds the same child again on the next access.
-            children.pop(name, None)
+        with untouched(owner, name):
+            exists = raw is not MISSING or hasattr(owner, name)
+            if not exists and not self._create:
+                raise missing_attribute(owner, name)
+            new, stored = self._replacement(owner, name, raw, exists)
         journal.setattr(owner, name, stored)
         return new
 

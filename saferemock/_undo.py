@@ -13,8 +13,9 @@ since we wrote it is left alone, with a :class:`~saferemock.SaferemockWarning`.
 
 from __future__ import annotations
 
+import contextlib
 import types
-from collections.abc import Callable, Hashable, MutableMapping
+from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from typing import Any, Final
 from unittest import mock
 
@@ -58,6 +59,29 @@ def _mock_tables(owner: object, name: str) -> tuple[dict[str, Any], ...] | None:
     own: dict[str, Any] = owner.__dict__
     children: dict[str, Any] = owner._mock_children
     return (own, children)
+
+
+@contextlib.contextmanager
+def untouched(owner: object, name: str) -> Iterator[None]:
+    """Let the block read ``owner.name`` without a mock owner keeping what the read built.
+
+    Reading an attribute of a mock creates the child and files it in the mock's tables.
+    Putting the tables back afterwards lets the journal record the true prior state, so
+    undo returns the mock to "never touched" and it builds the same child on next access.
+    """
+    tables = _mock_tables(owner, name)
+    if tables is None:
+        yield
+        return
+    before = [table.get(name, MISSING) for table in tables]
+    try:
+        yield
+    finally:
+        for table, prior in zip(tables, before, strict=True):
+            if prior is MISSING:
+                table.pop(name, None)
+            else:
+                table[name] = prior
 
 
 def read_attr(owner: object, name: str) -> object:
