@@ -250,10 +250,14 @@ def _anchor(spec: Any) -> tuple[Any, Any]:
 
 
 def _forget(key: Any) -> Callable[[Any], None]:
+    # Hold the cache in the closure: at interpreter shutdown the module global may
+    # already be None when the last weakrefs die.
+    cache = _CACHE
+
     def drop(ref: Any) -> None:
-        info = _CACHE.get(key)
+        info = cache.get(key)
         if info is not None and info.ref is ref:
-            _CACHE.pop(key, None)
+            cache.pop(key, None)
 
     return drop
 

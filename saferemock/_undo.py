@@ -227,6 +227,11 @@ def _describe_mapping(mapping: object) -> str:
 _STACKS: Final[dict[tuple[int, Any], list[Change]]] = {}
 
 
+def is_owned(kind: str, owner: Any, key: Any) -> bool:
+    """Tell whether an active saferemock change holds this slot (``"attr"`` or ``"item"``)."""
+    return _slot(kind, owner, key) in _STACKS
+
+
 class Journal:
     """An ordered record of changes, undone together in reverse order.
 
