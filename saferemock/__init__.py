@@ -1,0 +1,123 @@
+"""saferemock: mocking that cleans up after itself.
+
+Every primitive records its changes through one teardown engine, restores the exact
+prior state in reverse order, autospecs by default, and never clobbers a value that
+someone else set in the meantime.
+
+Example:
+    >>> import json, saferemock as sm
+    >>> with sm.patch("json.dumps", return_value="{}"):
+    ...     json.dumps({})
+    '{}'
+"""
+
+from __future__ import annotations
+
+from saferemock._activation import scope, stopall
+from saferemock._autospec import create_autospec
+from saferemock._patch import Patch, PatchDict, patch
+
+# -- modules (issue 3) --
+# isort: split
+from saferemock._modules import (
+    BlockModules,
+    FakeModuleTree,
+    FreshImport,
+    block_modules,
+    fake_module_tree,
+    fresh_import,
+)
+from saferemock.exceptions import ModuleTreeError
+
+# -- builtins (issue 4) --
+# isort: split
+from saferemock._builtins import PatchBuiltin, patch_builtin
+from saferemock._fakeopen import FakeFiles, FakeOpen, fake_open
+from saferemock.exceptions import FakeFilesError
+
+# -- attrs (issue 4) --
+# isort: split
+from saferemock._attrs import FreshAttr, fresh_attr
+
+# -- caches (issue 4) --
+# isort: split
+from saferemock._caches import CachesCleared, ClearCaches, clear_caches
+from saferemock.exceptions import CacheTargetError
+
+# -- async (issue 5) --
+# isort: split
+from saferemock._async import (
+    async_context_manager,
+    async_iterator,
+    async_raise,
+    async_return,
+    async_sequence,
+)
+from saferemock.exceptions import SequenceExhaustedError
+
+# isort: split
+# -- plugin support (issue 6) --
+from saferemock._safemock import SafeMock, SafeMockTestCase
+from saferemock.exceptions import (
+    InvalidTargetError,
+    SaferemockError,
+    SaferemockLeakWarning,
+    SaferemockWarning,
+    TargetAttributeError,
+    TargetImportError,
+    UndoError,
+    UnusedPatchError,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "InvalidTargetError",
+    "Patch",
+    "PatchDict",
+    "SaferemockError",
+    "SaferemockLeakWarning",
+    "SaferemockWarning",
+    "TargetAttributeError",
+    "TargetImportError",
+    "UndoError",
+    "UnusedPatchError",
+    "__version__",
+    "create_autospec",
+    "patch",
+    "scope",
+    "stopall",
+    # -- __all__ modules (issue 3) --
+    "BlockModules",
+    "FakeModuleTree",
+    "FreshImport",
+    "ModuleTreeError",
+    "block_modules",
+    "fake_module_tree",
+    "fresh_import",
+    # -- __all__ builtins (issue 4) --
+    "FakeFiles",
+    "FakeFilesError",
+    "FakeOpen",
+    "PatchBuiltin",
+    "fake_open",
+    "patch_builtin",
+    # -- __all__ attrs (issue 4) --
+    "FreshAttr",
+    "fresh_attr",
+    # -- __all__ caches (issue 4) --
+    "CacheTargetError",
+    "CachesCleared",
+    "ClearCaches",
+    "clear_caches",
+    # -- __all__ async (issue 5) --
+    "SequenceExhaustedError",
+    "async_context_manager",
+    "async_iterator",
+    "async_raise",
+    "async_return",
+    "async_sequence",
+    # -- __all__ plugin support (issue 6) --
+    "SafeMock",
+    "SafeMockTestCase",
+]
