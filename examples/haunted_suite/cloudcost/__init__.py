@@ -1,0 +1,1 @@
+"""A tiny cost-monitoring app; boto3 is optional."""

@@ -1,0 +1,861 @@
+"""The saferemock pytest plugin: fixtures, markers, ini options and the pollution guard.
+
+Registered through the ``pytest11`` entry point named ``saferemock``, so it is active once
+the package is installed and ``-p no:saferemock`` turns it off.  The guard itself lives in
+:mod:`saferemock._guard` (no pytest there); this module decides when it looks (after each
+conftest import, around each test file's collection, after each test's teardown, and
+around longer-lived fixtures), whom it blames, and how leaks are reported:
+
+* ``warn`` (the default): a terminal summary section and one ``SaferemockLeakWarning`` per
+  leak, recorded straight into pytest's warnings summary through the
+  ``pytest_warning_recorded`` hook.  The warning is never raised through ``warnings.warn``,
+  so ``-W error`` (or ``filterwarnings = error``) cannot turn it into an exception: warn
+  mode never changes an outcome, and never restores anything.
+* ``strict``: each leak is undone the moment it is found, and the culprit fails: the test
+  (its call report), the tests of the test file that leaked while being collected (they
+  fail without running, and the rest of the session still runs), or the tests under the
+  conftest that leaked.  A fixture that leaks fails the teardown of the test during which
+  it was torn down.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import os
+import types
+import warnings
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import Any, Final
+
+import pytest
+from _pytest.runner import runtestprotocol
+from typing_extensions import final
+
+import saferemock
+from saferemock import _guard
+from saferemock._activation import Activation
+from saferemock._guard import Culprit, Guard, Leak, iter_leak_lines
+from saferemock._patch import settings
+from saferemock._safemock import SafeMock
+from saferemock._undo import Journal
+from saferemock.exceptions import SaferemockError, SaferemockLeakWarning, UndoError
+
+__all__ = [
+    "class_safemock",
+    "leaks_of",
+    "module_safemock",
+    "package_safemock",
+    "safemock",
+    "session_safemock",
+]
+
+MODES: Final = ("off", "warn", "strict")
+_TRUE: Final = ("true", "yes", "on", "1")
+_FALSE: Final = ("false", "no", "off", "0", "")
+_WORKER_KEY: Final = "saferemock_leaks"
+
+_STATE: Final = pytest.StashKey["_State"]()
+_HANDLED: Final = pytest.StashKey[bool]()
+_FORCED: Final = pytest.StashKey[str]()
+_CALL_FAILED: Final = pytest.StashKey[bool]()
+_ACTIVATIONS: Final = pytest.StashKey[list[Activation[Any]]]()
+
+_STRICT_HEADER: Final = "saferemock (strict mode) restored global state that {who} left behind:\n"
+
+
+# -- options -------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("saferemock", "saferemock: safe mocks and the pollution guard")
+    group.addoption(
+        "--saferemock-guard",
+        dest="saferemock_guard",
+        default=None,
+        metavar="MODE",
+        help="pollution guard mode: off, warn (report leaks; never changes an outcome) or "
+        "strict (restore each leak and fail only its culprit). "
+        "Default: the saferemock_guard ini option, else warn.",
+    )
+    parser.addini(
+        "saferemock_guard",
+        "saferemock pollution guard mode: off, warn (default) or strict.",
+        default="warn",
+    )
+    parser.addini(
+        "saferemock_fake_modules",
+        "Dotted module names faked for the whole session (saferemock.fake_module_tree), "
+        "installed before any conftest is imported: the replacement for sys.modules hacks "
+        "in conftest.py.",
+        type="args",
+        default=[],
+    )
+    parser.addini(
+        "saferemock_clear_caches",
+        "Modules or packages whose functools caches are cleared around every test "
+        "(saferemock.clear_caches).",
+        type="args",
+        default=[],
+    )
+    parser.addini(
+        "saferemock_require_use",
+        "Make require_use=True the default of saferemock.patch: a patch nothing used "
+        "fails the test (true or false, default false).",
+        default="false",
+    )
+
+
+def _usage(message: str) -> pytest.UsageError:
+    return pytest.UsageError(message)
+
+
+def _mode(config: pytest.Config) -> str:
+    flag = getattr(config.known_args_namespace, "saferemock_guard", None)
+    if flag is not None:
+        value = str(flag).strip().lower()
+        if value not in MODES:
+            raise _usage(
+                f"--saferemock-guard={flag} is not a guard mode: use one of off, warn, strict."
+            )
+        return value
+    raw = config.getini("saferemock_guard")
+    value = str(raw).strip().lower()
+    if value not in MODES:
+        raise _usage(
+            f"saferemock_guard = {raw} (ini option) is not a guard mode: use one of off, "
+            "warn, strict."
+        )
+    return value
+
+
+def _require_use(config: pytest.Config) -> bool:
+    raw = config.getini("saferemock_require_use")
+    value = str(raw).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise _usage(
+        f"saferemock_require_use = {raw} (ini option) is not a boolean: use one of true, "
+        "false (or yes/no, on/off, 1/0)."
+    )
+
+
+def _names(config: pytest.Config, option: str) -> list[str]:
+    names = [str(name) for name in config.getini(option)]
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise _usage(
+                f"{option} (ini option) lists {name!r}, which is not a dotted module name: "
+                "use names such as boto3 or confluent_kafka.schema_registry, separated by "
+                "spaces or new lines."
+            )
+    return names
+
+
+# -- per-session state ---------------------------------------------------------------------
+
+
+@final
+class _State:
+    """What the plugin keeps for one pytest run (one ``Config``)."""
+
+    def __init__(self, config: pytest.Config, mode: str) -> None:
+        self.config = config
+        self.mode = mode
+        self.guard: Guard | None = None
+        self.leaks: list[Leak] = []
+        self.errors: list[str] = []
+        self.caches: tuple[str, ...] = ()
+        # Strict mode: leaks of collection (by test file) and of conftests (by directory)
+        # that fail the tests they apply to.
+        self.failing_files: dict[str, list[str]] = {}
+        self.failing_dirs: dict[str, list[str]] = {}
+        self.holds: dict[int, tuple[object, Any]] = {}
+        # The collected tests by node id, for the check after each test.
+        self.items: dict[str, pytest.Item] = {}
+        self.journal = Journal()
+        self.fakes: SafeMock | None = None
+        self._patterns = [str(p) for p in config.getini("python_files")]
+        self._rootpath = config.rootpath
+
+    @property
+    def strict(self) -> bool:
+        return self.mode == "strict"
+
+    def relpath(self, path: str | os.PathLike[str]) -> str:
+        try:
+            return os.path.relpath(path, self._rootpath).replace(os.sep, "/")
+        except ValueError:  # another drive on Windows
+            return str(path)
+
+    def is_test_file(self, filename: str) -> bool:
+        base = os.path.basename(filename)
+        if base == "conftest.py":
+            return True
+        for pattern in self._patterns:
+            if os.sep in pattern or "/" in pattern:
+                if fnmatch.fnmatch(filename.replace(os.sep, "/"), "*" + pattern):
+                    return True
+            elif fnmatch.fnmatch(base, pattern):
+                return True
+        return False
+
+    def close(self) -> None:
+        errors: list[BaseException] = []
+        steps: list[str] = []
+        if self.fakes is not None:
+            fakes, self.fakes = self.fakes, None
+            try:
+                fakes.close()
+            except Exception as exc:
+                errors.append(exc)
+                steps.append("removing the saferemock_fake_modules fakes")
+        try:
+            self.journal.undo()
+        except Exception as exc:
+            errors.append(exc)
+            steps.append("restoring saferemock settings")
+        if errors:
+            raise UndoError(errors, steps)
+
+    # -- checking ----------------------------------------------------------------------
+
+    def check(self, culprit: Callable[[], Culprit]) -> list[Leak]:
+        """Run a checkpoint; a bug in the guard disables it instead of breaking the run."""
+        guard = self.guard
+        if guard is None:
+            return []
+        try:
+            leaks = guard.checkpoint(culprit)
+        except Exception as exc:  # pragma: no cover - a guard bug must not fail tests
+            self.errors.append(f"the guard failed and was turned off: {exc!r}")
+            self.guard = None
+            return []
+        self.leaks.extend(leaks)
+        return leaks
+
+    def warn(self, leaks: Sequence[Leak], nodeid: str, when: str) -> None:
+        """Record each leak in pytest's warnings summary, never through warnings.warn."""
+        if self.mode != "warn":
+            return
+        for leak in leaks:
+            message = warnings.WarningMessage(
+                SaferemockLeakWarning(f"saferemock: {leak.report_line()}"),
+                SaferemockLeakWarning,
+                leak.path or "<saferemock>",
+                leak.line,
+            )
+            self.config.hook.pytest_warning_recorded.call_historic(
+                kwargs={
+                    "warning_message": message,
+                    "when": when,
+                    "nodeid": nodeid,
+                    "location": None,
+                }
+            )
+
+    def fail_under(self, path: str, leaks: Sequence[Leak], *, directory: bool) -> None:
+        lines = list(iter_leak_lines(leaks))
+        target = self.failing_dirs if directory else self.failing_files
+        target.setdefault(path, []).extend(lines)
+
+    def forced_failure(self, item: pytest.Item) -> str:
+        path = str(item.path)
+        lines = list(self.failing_files.get(path, ()))
+        for directory, more in self.failing_dirs.items():
+            if path.startswith(directory):
+                lines.extend(more)
+        if not lines:
+            return ""
+        who = "the collection of this test's file or one of its conftests"
+        return _STRICT_HEADER.format(who=who) + "".join(f"  {line}\n" for line in lines)
+
+
+def _state(config: pytest.Config) -> _State | None:
+    return config.stash.get(_STATE, None)
+
+
+def leaks_of(config: pytest.Config) -> list[Leak]:
+    """Return the leaks the guard found in this run (merged from xdist workers), in order."""
+    state = _state(config)
+    return list(state.leaks) if state is not None else []
+
+
+# -- start and end of the run ----------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+    """Install session fakes and start the guard before the first conftest is imported."""
+    config = early_config
+    mode = _mode(config)
+    require_use = _require_use(config)
+    fake_names = _names(config, "saferemock_fake_modules")
+    caches = _names(config, "saferemock_clear_caches")
+    state = _State(config, mode)
+    state.caches = tuple(caches)
+    if caches:
+        try:
+            saferemock.clear_caches(*caches, missing_ok=True)
+        except SaferemockError as exc:
+            raise _usage(f"saferemock_clear_caches (ini option): {exc}") from None
+    config.stash[_STATE] = state
+    config.add_cleanup(state.close)
+    if require_use:
+        state.journal.setattr(settings, "require_use", True)
+    if fake_names:
+        fakes = SafeMock(intentional=True)
+        try:
+            fakes.fake_module_tree(fake_names)
+        except SaferemockError as exc:
+            raise _usage(f"saferemock_fake_modules (ini option): {exc}") from None
+        state.fakes = fakes
+    if mode != "off":
+        state.guard = Guard(
+            str(config.rootpath), strict=state.strict, is_test_file=state.is_test_file
+        )
+    return (yield)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    state = _state(config)
+    if state is not None and state.guard is not None:
+        config.pluginmanager.register(_GuardHooks(state), _GuardHooks.name)
+        if state.strict:
+            config.pluginmanager.register(_StrictProtocol(state), _StrictProtocol.name)
+    config.addinivalue_line(
+        "markers",
+        "fake_modules(*names, strict=False, keep_real=False, evict='dependents'): fake "
+        "these dotted modules (saferemock.fake_module_tree) from the test's setup to its "
+        "teardown.",
+    )
+    config.addinivalue_line(
+        "markers",
+        "clear_caches(*targets, missing_ok=False): clear the functools caches of these "
+        "functions, classes, modules or packages before and after the test "
+        "(saferemock.clear_caches).",
+    )
+    config.addinivalue_line(
+        "markers",
+        "saferemock_allow(*subjects): accept these leaks from this test or test file; "
+        "each subject is what the saferemock report names, such as \"sys.modules['boto3']\" "
+        "or 'builtins.open', with * as a wildcard; no argument accepts every leak.",
+    )
+
+
+def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+    if not isinstance(plugin, types.ModuleType):
+        return
+    config = manager.get_plugin("pytestconfig")
+    if not isinstance(config, pytest.Config):
+        return
+    state = _state(config)
+    if state is None or state.guard is None:
+        return
+    filename = vars(plugin).get("__file__")
+    if not isinstance(filename, str):
+        return
+    leaks = state.check(lambda: _file_culprit(state, "conftest", filename, None))
+    if leaks:
+        state.warn(leaks, "", "config")
+        if state.strict:
+            state.fail_under(os.path.dirname(filename) + os.sep, leaks, directory=True)
+
+
+def _file_culprit(
+    state: _State, phase: str, filename: str, node: pytest.Item | pytest.Collector | None
+) -> Culprit:
+    allow = None
+    if node is not None:
+        allow = _allow_patterns(node)
+    relpath = state.relpath(filename)
+    return Culprit(phase, relpath, path=filename, relpath=relpath, allow=allow)
+
+
+def _allow_patterns(node: pytest.Item | pytest.Collector) -> tuple[str, ...] | None:
+    patterns: list[str] = []
+    found = False
+    for marker in node.iter_markers("saferemock_allow"):
+        if not marker.args:
+            return ()
+        found = True
+        patterns.extend(str(arg) for arg in marker.args)
+    return tuple(patterns) if found else None
+
+
+def _session_culprit(state: _State, label: str) -> Callable[[], Culprit]:
+    def culprit() -> Culprit:
+        manager = state.config.pluginmanager
+        conftests = [
+            str(plugin.__file__)
+            for plugin in manager.get_plugins()
+            if isinstance(plugin, types.ModuleType)
+            and os.path.basename(str(getattr(plugin, "__file__", ""))) == "conftest.py"
+        ]
+        search = tuple((path, state.relpath(path)) for path in sorted(conftests))
+        return Culprit("session", label, search=search)
+
+    return culprit
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is not None:
+        leaks = state.check(
+            _session_culprit(state, "pytest_configure or pytest_sessionstart hooks")
+        )
+        state.warn(leaks, "", "config")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    state = _state(collector.config)
+    if state is None or state.guard is None or not isinstance(collector, pytest.File):
+        return (yield)
+    leaks = state.check(_session_culprit(state, "collection hooks"))
+    state.warn(leaks, "", "collect")
+    try:
+        return (yield)
+    finally:
+        filename = str(collector.path)
+        leaks = state.check(lambda: _file_culprit(state, "collection", filename, collector))
+        if leaks:
+            state.warn(leaks, collector.nodeid, "collect")
+            if state.strict:
+                state.fail_under(filename, leaks, directory=False)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    if state is None:
+        return
+    leaks = state.check(_session_culprit(state, "collection hooks"))
+    state.warn(leaks, "", "collect")
+    manager = config.pluginmanager
+    if state.guard is not None:
+        state.items.update((item.nodeid, item) for item in items)
+        if any(map(_uses_long_lived_fixtures, items)) and not manager.has_plugin(
+            _FixtureHolds.name
+        ):
+            manager.register(_FixtureHolds(state), _FixtureHolds.name)
+    # Per-test hooks are registered only when something needs them: each hook
+    # implementation costs every test a call, and most suites need none of these.
+    if (state.caches or _any_marked(items)) and not manager.has_plugin(_MarkerHooks.name):
+        manager.register(_MarkerHooks(), _MarkerHooks.name)
+    if not (state.failing_files or state.failing_dirs):
+        return
+    for item in items:
+        text = state.forced_failure(item)
+        if text:
+            item.stash[_FORCED] = text
+    if not manager.has_plugin(_ForcedFailures.name):
+        manager.register(_ForcedFailures(), _ForcedFailures.name)
+
+
+# -- around each test ------------------------------------------------------------------------
+
+
+def _uses_long_lived_fixtures(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = getattr(info, "name2fixturedefs", None)
+    if not isinstance(defs, dict):
+        return True  # an item pytest does not describe: assume it does
+    return any(fixture.scope != "function" for group in defs.values() for fixture in group)
+
+
+_MARKERS: Final = frozenset({"fake_modules", "clear_caches"})
+
+
+def _any_marked(items: list[pytest.Item]) -> bool:
+    """Tell whether any item, or a module or class above it, has one of our markers."""
+    checked: set[int] = set()
+    for item in items:
+        node: pytest.Item | pytest.Collector | None = item
+        while node is not None and id(node) not in checked:
+            checked.add(id(node))
+            if any(mark.name in _MARKERS for mark in node.own_markers):
+                return True
+            node = node.parent
+    return False
+
+
+def _has_markers(item: pytest.Item) -> bool:
+    # Keywords hold every marker name of the node and its parents: a dict lookup per
+    # level, much cheaper than iterating the markers.
+    keywords = item.keywords
+    return "fake_modules" in keywords or "clear_caches" in keywords
+
+
+def _marker_activations(item: pytest.Item, state: _State) -> list[Activation[Any]]:
+    activations: list[Activation[Any]] = []
+    if state.caches:
+        activations.append(saferemock.clear_caches(*state.caches, missing_ok=True))
+    for marker in item.iter_markers("clear_caches"):
+        activations.append(saferemock.clear_caches(*marker.args, **marker.kwargs))
+    for marker in item.iter_markers("fake_modules"):
+        args = marker.args
+        tree: Any = args[0] if len(args) == 1 and isinstance(args[0], dict) else list(args)
+        activations.append(saferemock.fake_module_tree(tree, **marker.kwargs))
+    return activations
+
+
+@final
+class _MarkerHooks:
+    """``fake_modules`` and ``clear_caches`` markers and the ``saferemock_clear_caches`` ini.
+
+    Started before the test's fixtures are set up, stopped after they are torn down.
+    """
+
+    name: Final = "saferemock-markers"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        state = _state(item.config)
+        if state is None or not (state.caches or _has_markers(item)):
+            return
+        started: list[Activation[Any]] = []
+        item.stash[_ACTIVATIONS] = started
+        for activation in _marker_activations(item, state):
+            activation.start()
+            started.append(activation)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        __tracebackhide__ = True
+        try:
+            result = yield
+        except BaseException:
+            _stop_activations(item, failed=True)
+            raise
+        _stop_activations(item, failed=False)
+        return result
+
+
+def _stop_activations(item: pytest.Item, *, failed: bool) -> None:
+    __tracebackhide__ = True
+    started = item.stash.get(_ACTIVATIONS, None)
+    if not started:
+        return
+    item.stash[_ACTIVATIONS] = []
+    errors: list[BaseException] = []
+    steps: list[str] = []
+    for activation in reversed(started):
+        try:
+            activation.stop(failed=failed)
+        except Exception as exc:
+            errors.append(exc)
+            steps.append(f"stopping {activation._describe()}")
+    if errors and not failed:
+        if len(errors) == 1:
+            raise errors[0]
+        raise UndoError(errors, steps)
+
+
+@final
+class _ForcedFailures:
+    """Strict mode, after a test file or conftest leaked while being imported."""
+
+    name: Final = "saferemock-forced-failures"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        text = item.stash.get(_FORCED, "")
+        if text:
+            # The file (or a conftest above it) leaked while being imported: its tests do
+            # not run in strict mode, they fail with the leak report.
+            pytest.fail(text, pytrace=False)
+
+
+@final
+class _OutcomeRecorder:
+    """Registered when a safemock fixture is first used: a failed test keeps require_use quiet."""
+
+    name: Final = "saferemock-outcomes"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+        if call.when == "call" and call.excinfo is not None:
+            item.stash[_CALL_FAILED] = True
+
+
+def _fail_report(report: pytest.TestReport, text: str) -> None:
+    if (
+        report.failed
+        and report.longrepr is not None
+        and str(report.longrepr).strip() != text.strip()
+    ):
+        report.sections.append(("saferemock leaks", text))
+        return
+    report.outcome = "failed"
+    report.longrepr = text
+    if hasattr(report, "wasxfail"):
+        del report.wasxfail
+
+
+def _test_culprit(item: pytest.Item) -> Culprit:
+    return Culprit("test", item.nodeid, path=str(item.path), allow=_allow_patterns(item))
+
+
+def _after_test(state: _State, item: pytest.Item, reports: list[pytest.TestReport] | None) -> None:
+    leaks = state.check(lambda: _test_culprit(item))
+    if not leaks:
+        return
+    if state.mode == "warn":
+        path, line = _item_location(item)
+        state.warn(
+            [leak if leak.phase != "test" else _with_location(leak, path, line) for leak in leaks],
+            item.nodeid,
+            "runtest",
+        )
+    if reports is None or not state.strict:
+        return
+    own = [leak for leak in leaks if leak.phase == "test"]
+    others = [leak for leak in leaks if leak.phase != "test"]
+    if own:
+        target = next((r for r in reports if r.when == "call"), reports[-1])
+        _fail_report(target, _strict_text("this test", own))
+    if others:
+        _fail_report(reports[-1], _strict_text("a fixture torn down after this test", others))
+
+
+def _strict_text(who: str, leaks: Sequence[Leak]) -> str:
+    return _STRICT_HEADER.format(who=who) + "".join(
+        f"  {line}\n" for line in iter_leak_lines(leaks)
+    )
+
+
+def _item_location(item: pytest.Item) -> tuple[str, int]:
+    try:
+        path, line, _ = item.reportinfo()
+        return str(path), (line or 0) + 1
+    except Exception:  # pragma: no cover - a custom item with a broken reportinfo
+        return str(item.path), 0
+
+
+def _with_location(leak: Leak, path: str, line: int) -> Leak:
+    return Leak(**{**leak.to_dict(), "path": path, "line": line})
+
+
+@final
+class _GuardHooks:
+    """Registered while the guard is on: the check after each test.
+
+    ``pytest_runtest_logfinish`` runs once per test, after its teardown, whoever runs the
+    protocol (pytest, the strict takeover below, or a plugin such as pytest-rerunfailures);
+    a plain hook is the cheapest thing pytest calls per test.
+    """
+
+    name: Final = "saferemock-guard"
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        item = self.state.items.get(nodeid)
+        if item is not None and not item.stash.get(_HANDLED, False):
+            _after_test(self.state, item, None)
+
+
+@final
+class _FixtureHolds:
+    """What a class-, module-, package- or session-scoped fixture changes is held by it.
+
+    Registered when some collected test uses such a fixture; judged at its teardown.
+    """
+
+    name: Final = "saferemock-fixtures"
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
+        guard = self.state.guard
+        if guard is None or fixturedef.scope == "function":
+            return (yield)
+        mark = guard.mark()
+        try:
+            return (yield)
+        finally:
+            func = inspect.unwrap(fixturedef.func)
+            code = getattr(func, "__code__", None)
+            filename = code.co_filename if code is not None else ""
+            culprit = Culprit(
+                "fixture",
+                fixturedef.argname,
+                path=filename,
+                relpath=self.state.relpath(filename) if filename else "",
+                line=code.co_firstlineno if code is not None else 0,
+            )
+            self.state.holds[id(fixturedef)] = (fixturedef, guard.hold(mark, culprit))
+
+    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        holds = self.state.holds
+        entry = holds.get(id(fixturedef))
+        if entry is None or entry[0] is not fixturedef:
+            return
+        del holds[id(fixturedef)]
+        if self.state.guard is not None:
+            self.state.guard.release(entry[1])
+
+
+@final
+class _StrictProtocol:
+    """Registered in strict mode only: run the protocol, check, and only then log.
+
+    Logging the reports after the check is what lets a leak fail the culprit's own call
+    report (pytest-rerunfailures takes over the protocol the same way).  If another plugin
+    runs the protocol first, :class:`_GuardHooks` still checks and restores after the test,
+    and the run's exit status still fails.
+    """
+
+    name: Final = "saferemock-strict"
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> bool | None:
+        state = self.state
+        if state.guard is None:
+            return None
+        item.stash[_HANDLED] = True
+        ihook = item.ihook
+        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        reports = runtestprotocol(item, log=False, nextitem=nextitem)
+        text = item.stash.get(_FORCED, "")
+        if text:
+            # Failed even where an xfail marker would have turned the failure into xfailed.
+            for report in reports:
+                if report.when == "call":
+                    _fail_report(report, text)
+        _after_test(state, item, reports)
+        for report in reports:
+            ihook.pytest_runtest_logreport(report=report)
+        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    state = _state(config)
+    if state is None:
+        return
+    leaks = state.check(_session_culprit(state, "hooks after the last test"))
+    state.warn(leaks, "", "runtest")
+    workeroutput = getattr(config, "workeroutput", None)
+    if isinstance(workeroutput, dict):
+        workeroutput[_WORKER_KEY] = [leak.to_dict() for leak in state.leaks]
+    if state.strict and state.leaks and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: merge what a worker's guard found into the controller's report."""
+    state = _state(node.config)
+    output = getattr(node, "workeroutput", None)
+    if state is None or not isinstance(output, dict):
+        return
+    state.leaks.extend(Leak.from_dict(data) for data in output.get(_WORKER_KEY, ()))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = _state(config)
+    if state is None or getattr(config, "workerinput", None) is not None:
+        return
+    lines = list(iter_leak_lines(state.leaks))
+    for error in state.errors:
+        terminalreporter.write_line(f"saferemock: {error}")
+    if not lines:
+        return
+    noun = "leak" if len(lines) == 1 else "leaks"
+    terminalreporter.write_sep("=", f"saferemock: {len(lines)} {noun}", yellow=True)
+    for line in lines:
+        terminalreporter.write_line(line)
+    if state.strict:
+        terminalreporter.write_line(
+            "(strict mode: each leak was undone right after its culprit, which failed; "
+            "every other test ran in a clean world)"
+        )
+    else:
+        terminalreporter.write_line(
+            "(warn mode: nothing was restored and no outcome changed; run "
+            "'python -m saferemock check' or --saferemock-guard=strict to fail only the "
+            "culprits)"
+        )
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+def _managed(request: pytest.FixtureRequest, *, intentional: bool = False) -> Iterator[SafeMock]:
+    __tracebackhide__ = True
+    manager = request.config.pluginmanager
+    if not manager.has_plugin(_OutcomeRecorder.name):
+        manager.register(_OutcomeRecorder(), _OutcomeRecorder.name)
+    safemock_ = SafeMock(intentional=intentional)
+    _guard.manage(safemock_)
+    try:
+        yield safemock_
+    finally:
+        failed = request.scope == "function" and request.node.stash.get(_CALL_FAILED, False)
+        try:
+            safemock_.close(failed=failed)
+        finally:
+            _guard.unmanage(safemock_)
+
+
+@pytest.fixture
+def safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+    """A :class:`saferemock.SafeMock` for one test: everything it starts is undone at teardown.
+
+    ``safemock.patch(...)``, ``.fake_module_tree(...)``, ``.patch_builtin(...)`` and the
+    rest start at once and are undone in reverse order when the test ends.
+    """
+    __tracebackhide__ = True
+    yield from _managed(request)
+
+
+@pytest.fixture(scope="class")
+def class_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+    """A :class:`saferemock.SafeMock` shared by a test class, undone after its last test."""
+    __tracebackhide__ = True
+    yield from _managed(request)
+
+
+@pytest.fixture(scope="module")
+def module_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+    """A :class:`saferemock.SafeMock` shared by a test module, undone after its last test."""
+    __tracebackhide__ = True
+    yield from _managed(request)
+
+
+@pytest.fixture(scope="package")
+def package_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+    """A :class:`saferemock.SafeMock` shared by a test package, undone after its last test."""
+    __tracebackhide__ = True
+    yield from _managed(request)
+
+
+@pytest.fixture(scope="session")
+def session_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+    """A :class:`saferemock.SafeMock` for session-wide fakes, undone at the end of the run.
+
+    What it changes is intentional: the guard never reports it.
+    """
+    __tracebackhide__ = True
+    yield from _managed(request, intentional=True)
