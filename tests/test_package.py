@@ -1,0 +1,40 @@
+"""The package's own promises: what importing it does, what it exports, what it needs."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import saferemock
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_import_saferemock_never_imports_pytest() -> None:
+    code = "import sys, saferemock; print(sorted(m for m in sys.modules if m.split('.')[0] in {'pytest', '_pytest', 'pluggy'}))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_name_in_all_is_exported_and_typed() -> None:
+    assert sorted(set(saferemock.__all__)) == sorted(saferemock.__all__)
+    for name in saferemock.__all__:
+        assert hasattr(saferemock, name), name
+    assert (ROOT / "saferemock" / "py.typed").is_file()
+
+
+def test_own_warnings_and_errors_say_saferemock() -> None:
+    for name in saferemock.__all__:
+        value = getattr(saferemock, name)
+        if isinstance(value, type) and issubclass(value, (saferemock.SaferemockError, Warning)):
+            assert value.__module__ == "saferemock", name
+
+
+def test_the_only_runtime_dependency_is_typing_extensions() -> None:
+    # tomllib is 3.11+; the two lines are simple enough to read as text on 3.10 too.
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'dependencies = ["typing-extensions>=4.6"]\n' in text
+    assert '[project.entry-points.pytest11]\nsaferemock = "saferemock.plugin"\n' in text
