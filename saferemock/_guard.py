@@ -48,7 +48,7 @@ from saferemock._activation import _STARTED, Run
 from saferemock._missing import MISSING
 from saferemock._modules import _owned, _Taint
 from saferemock._safemock import SafeMock, owner_of
-from saferemock._undo import _STACKS, Change, Journal, read_attr
+from saferemock._undo import Change, Journal, read_attr
 
 __all__ = ["Culprit", "Guard", "Leak", "allow_matches", "manage", "unmanage"]
 
@@ -238,7 +238,7 @@ def _whole_kind(mapping: object) -> str | None:
 
 def _journal_changes(run: Run[Any]) -> list[Change]:
     # The journal's own record of what the run changed; the guard only reads it.
-    return [step for step in run.journal._steps if isinstance(step, Change)]
+    return run.journal.changes()
 
 
 def _patcher_slots(patcher: Any) -> tuple[list[Slot], set[str]]:
@@ -1202,7 +1202,7 @@ class Guard:
             if leaked_modules:
                 self._evict(journal, leaked_modules, new_keys)
         finally:
-            _commit(journal)
+            journal.commit()
 
     def _evict(self, journal: Journal, leaked: list[object], new_keys: list[str]) -> None:
         """Evict the modules imported in this interval that hold a leaked module object.
@@ -1336,28 +1336,6 @@ def _write(journal: Journal, slot: Slot, value: object) -> None:
             journal.delitem(owner, key)
     else:
         journal.setitem(owner, key, value)
-
-
-def _commit(journal: Journal) -> None:
-    """Make a restore final: drop the journal's changes from the engine's slot stacks.
-
-    A restore is never undone, and a change left on a stack would make a saferemock change
-    below it hand its prior state up instead of writing it back.
-    """
-    steps = journal._steps
-    for step in steps:
-        if not isinstance(step, Change):
-            continue
-        stack = _STACKS.get(step.slot)
-        if stack is None:
-            continue
-        for index, change in enumerate(stack):
-            if change is step:
-                del stack[index]
-                break
-        if not stack:
-            del _STACKS[step.slot]
-    steps.clear()
 
 
 def iter_leak_lines(leaks: Iterable[Leak]) -> Iterator[str]:

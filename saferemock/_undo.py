@@ -158,18 +158,21 @@ class Change:
         else:
             self.owner[self.key] = value
 
-    def undo(self) -> None:
-        """Put the prior state back, or hand it to the change stacked above this one."""
-        if self._done:
-            return
+    def _leave_stack(self) -> tuple[list[Change], int]:
+        """Mark this change done and take it off its slot's stack; return where it stood."""
         self._done = True
-        stack = _STACKS.get(self.slot)
-        if stack is None:  # pragma: no cover - every recorded change is on a stack
-            return
+        stack = _STACKS[self.slot]
         index = next(i for i, change in enumerate(stack) if change is self)
         del stack[index]
         if not stack:
             del _STACKS[self.slot]
+        return stack, index
+
+    def undo(self) -> None:
+        """Put the prior state back, or hand it to the change stacked above this one."""
+        if self._done:
+            return
+        stack, index = self._leave_stack()
         if index < len(stack):
             # A later saferemock change sits on this slot: it now owns our prior state,
             # so whichever of us is undone last writes the original back.
@@ -300,6 +303,22 @@ class Journal:
         change = Change(kind, owner, key, prior, new)
         _STACKS.setdefault(change.slot, []).append(change)
         self._steps.append(change)
+
+    def changes(self) -> list[Change]:
+        """The slot changes recorded so far, oldest first (callbacks left out)."""
+        return [step for step in self._steps if isinstance(step, Change)]
+
+    def commit(self) -> None:
+        """Make every recorded change final: nothing will undo it.
+
+        The changes leave their slots' stacks, so a saferemock change below one of them
+        no longer hands its prior state up to it; undoing that lower change later finds
+        the committed value and leaves it, with a warning, as for any foreign change.
+        """
+        steps, self._steps = self._steps, []
+        for step in steps:
+            if isinstance(step, Change) and not step._done:
+                step._leave_stack()
 
     def undo(self) -> None:
         """Undo every step in reverse order; raise :class:`UndoError` naming all failures.

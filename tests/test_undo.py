@@ -335,3 +335,19 @@ def test_module_attribute_and_its_dict_item_are_one_slot() -> None:
     assert module.x == "item"  # type: ignore[attr-defined]
     as_item.undo()
     assert module.x == "original"  # type: ignore[attr-defined]
+
+
+def test_commit_makes_changes_final_and_leaves_the_stacks() -> None:
+    data = {"slot": "original"}
+    below, restore = Journal(), Journal()
+    below.setitem(data, "slot", "leaked")
+    restore.setitem(data, "slot", "original again")
+    assert [change.key for change in restore.changes()] == ["slot"]
+    restore.commit()
+    assert restore.changes() == []
+    restore.undo()
+    assert data["slot"] == "original again"
+    # The lower change finds a value it did not write: it leaves it, and says so.
+    with pytest.warns(sm.SaferemockWarning, match="changed by other code to 'original again'"):
+        below.undo()
+    assert data["slot"] == "original again"
