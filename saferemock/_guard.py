@@ -46,9 +46,9 @@ from typing_extensions import final
 
 from saferemock._activation import _STARTED, Run
 from saferemock._missing import MISSING
-from saferemock._modules import _owned, _Taint
+from saferemock._modules import _Taint
 from saferemock._safemock import SafeMock, owner_of
-from saferemock._undo import Change, Journal, read_attr
+from saferemock._undo import Change, Journal, is_owned, read_attr
 
 __all__ = ["Culprit", "Guard", "Leak", "allow_matches", "manage", "unmanage"]
 
@@ -1228,7 +1228,7 @@ class Guard:
             filename = vars(module).get("__file__")
             if isinstance(filename, str) and self._is_test_file(filename):
                 continue  # pytest holds test modules and conftests itself
-            if _owned(key):
+            if is_owned("item", sys.modules, key):
                 continue  # a saferemock change owns it and undoes it
             candidates[key] = module
         changed = True
