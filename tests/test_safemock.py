@@ -209,15 +209,26 @@ def test_patch_errors_are_the_primitive_errors_and_leave_nothing_owned() -> None
 def test_require_use_is_forwarded_and_reported_at_close() -> None:
     safemock = sm.SafeMock()
     safemock.patch("patchtargets.greet", require_use=True)
-    with pytest.raises(sm.UndoError) as info:
+    with pytest.raises(sm.UnusedPatchError) as info:
         safemock.close()
     assert str(info.value) == (
-        "1 undo step failed and the rest were undone: stopping the patch of "
-        "'patchtargets.greet': UnusedPatchError(\"The patch of 'patchtargets.greet' was never "
-        "used: nothing called it or read an attribute of it, which usually means the code "
-        'under test imports the name from somewhere else; patch it where it is looked up.").'
+        "The patch of 'patchtargets.greet' was never used: nothing called it or read an "
+        "attribute of it, which usually means the code under test imports the name from "
+        "somewhere else; patch it where it is looked up."
     )
-    assert isinstance(info.value.errors[0], sm.UnusedPatchError)
+
+
+def test_two_failures_at_close_are_reported_together() -> None:
+    safemock = sm.SafeMock()
+    safemock.patch("patchtargets.greet", require_use=True)
+    safemock.patch("patchtargets.use_greet", require_use=True)
+    with pytest.raises(sm.UndoError) as info:
+        safemock.close()
+    assert [type(error) for error in info.value.errors] == [sm.UnusedPatchError] * 2
+    assert info.value.steps == [
+        "stopping the patch of 'patchtargets.use_greet'",
+        "stopping the patch of 'patchtargets.greet'",
+    ]
 
 
 def test_close_failed_true_keeps_require_use_quiet() -> None:
