@@ -34,7 +34,7 @@ from unittest import mock
 from typing_extensions import final
 
 from saferemock._activation import Activation
-from saferemock._autospec import create_autospec
+from saferemock._autospec import create_autospec, is_mock, is_mock_like
 from saferemock._missing import MISSING
 from saferemock._patch import patch
 from saferemock._targets import resolve, split_target, suggest
@@ -50,12 +50,6 @@ _SPEC_FIELDS = ("_spec_class", "_spec_set", "_spec_signature", "_mock_methods", 
 _SIGNATURE_FIELDS = ("_mock_check_sig", "__signature__")
 
 _PROPERTY_TYPES = (property, functools.cached_property)
-
-
-def _is_mock(obj: object) -> bool:
-    # type(), not isinstance(): isinstance() asks obj.__class__, which a mock with a spec
-    # answers with the spec's class.
-    return issubclass(type(obj), mock.NonCallableMock)
 
 
 def _label(obj: object) -> str:
@@ -131,16 +125,6 @@ def _fresh_property(
     return fresh, slot
 
 
-def _is_autospec_function(obj: object) -> bool:
-    # create_autospec(function) returns a real function with the mock on .mock; autospeccing
-    # it again would walk that mock and fail with "Cannot spec a Mock object".
-    return isinstance(obj, types.FunctionType) and _is_mock(vars(obj).get("mock"))
-
-
-def _is_mock_like(obj: object) -> bool:
-    return _is_mock(obj) or _is_autospec_function(obj)
-
-
 def _stand_in(function: types.FunctionType) -> Callable[..., Any]:
     """A plain function with ``function``'s name and signature, to autospec from."""
 
@@ -164,7 +148,7 @@ def _fresh_mock_like(
 ) -> Any:
     """A new mock of the original's class and spec, with none of its configuration."""
     klass = _public_mock_class(original)
-    if _is_mock(owner):
+    if is_mock(owner):
         # Linked to the owner as the original child was, so calls still show up in the
         # owner's mock_calls as call.find(...).
         fresh = klass(name=name, parent=owner, _new_name=name, _new_parent=owner)
@@ -267,7 +251,7 @@ class FreshAttr(Activation[Any]):
     def _apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True
         owner, name = self._locate()
-        if _is_mock(owner):
+        if is_mock(owner):
             return self._apply_to_mock(journal, owner, name)
         if not isinstance(owner, (type, types.ModuleType)):
             self._check_instance_slot(owner, name)
@@ -282,12 +266,12 @@ class FreshAttr(Activation[Any]):
                 fresh, slot = _fresh_property(static, owner, name, self._autospec)
                 journal.setattr(owner, name, slot)
                 return fresh
-            if isinstance(static, (staticmethod, classmethod)) and _is_mock_like(static.__func__):
+            if isinstance(static, (staticmethod, classmethod)) and is_mock_like(static.__func__):
                 # An outer patch or fresh_attr left a mock here, kept non-binding.
                 fresh = self._fresh_from_mock(static.__func__, owner, name)
                 journal.setattr(owner, name, staticmethod(fresh))
                 return fresh
-        if _is_mock_like(original):
+        if is_mock_like(original):
             fresh = self._fresh_from_mock(original, owner, name)
             journal.setattr(owner, name, fresh)
             return fresh
@@ -297,7 +281,7 @@ class FreshAttr(Activation[Any]):
 
     def _fresh_from_mock(self, original: Any, owner: object, name: str) -> Any:
         """Replace a mock, or a function that ``create_autospec`` made, without copying it."""
-        if _is_mock(original):
+        if is_mock(original):
             return _fresh_mock_like(original, owner, name, self._autospec)
         if not self._autospec:
             return mock.MagicMock(name=name)
@@ -371,7 +355,7 @@ class FreshAttr(Activation[Any]):
         return fresh
 
     def _fresh_child(self, owner: Any, name: str, original: object, children: Any) -> Any:
-        if original is MISSING or not (_is_mock(original) or callable(original)):
+        if original is MISSING or not (is_mock(original) or callable(original)):
             # Never touched, or a child spec not built yet (create_autospec's _SpecState):
             # the brand-new child is exactly what the mock makes on first access, specced
             # as the mock would spec it.  That access files the child in the table; put
@@ -382,7 +366,7 @@ class FreshAttr(Activation[Any]):
             if self._autospec:
                 return made
             return mock.MagicMock(name=name, parent=owner, _new_name=name, _new_parent=owner)
-        if _is_mock(original):
+        if is_mock(original):
             return _fresh_mock_like(original, owner, name, self._autospec)  # type: ignore[arg-type]
         if not self._autospec:
             return mock.MagicMock(name=name)

@@ -249,6 +249,24 @@ def _anchor(spec: Any) -> tuple[Any, Any]:
     return spec, spec
 
 
+def is_mock(obj: object) -> bool:
+    """Tell a mock object, whatever spec it claims.
+
+    ``type()``, not ``isinstance()``: ``isinstance()`` asks ``obj.__class__``, which a mock
+    with a spec answers with the spec's class.
+    """
+    return issubclass(type(obj), mock.NonCallableMock)
+
+
+def is_mock_like(obj: object) -> bool:
+    """Tell a mock, or the signature-checking function autospec makes of a function.
+
+    ``create_autospec(function)`` returns a real function with the mock on ``.mock``;
+    autospeccing it again would walk that mock and fail with "Cannot spec a Mock object".
+    """
+    return is_mock(obj) or (type(obj) is types.FunctionType and is_mock(vars(obj).get("mock")))
+
+
 def _forget(key: Any) -> Callable[[Any], None]:
     # Hold the cache in the closure: at interpreter shutdown the module global may
     # already be None when the last weakrefs die.
@@ -696,7 +714,8 @@ def create_autospec(
         made = mock.create_autospec(
             spec, spec_set, instance, _parent, _name, unsafe=unsafe, **kwargs
         )
-        if inspect.isfunction(made) and made.__code__.co_flags & inspect.CO_COROUTINE:
+        # type() rather than isinstance(): a mock specced from a function claims to be one.
+        if type(made) is types.FunctionType and made.__code__.co_flags & inspect.CO_COROUTINE:
             return _check_async_calls_eagerly(made, spec)
         return made
 

@@ -18,7 +18,7 @@ from unittest import mock
 from typing_extensions import final
 
 from saferemock._activation import Activation, Run
-from saferemock._autospec import create_autospec
+from saferemock._autospec import create_autospec, is_mock, is_mock_like
 from saferemock._missing import MISSING
 from saferemock._targets import missing_attribute, resolve, split_target
 from saferemock._undo import Journal, read_attr, untouched
@@ -42,22 +42,11 @@ class _Settings:
 settings = _Settings()
 
 
-def _is_mock(value: object) -> bool:
-    """Tell a mock, including the signature-checking function that autospec makes."""
-    if inspect.isfunction(value):
-        value = getattr(value, "mock", None)
-    return isinstance(value, mock.NonCallableMock)
-
-
 def _used(replacement: object) -> bool:
     """Tell whether code called the mock or read one of its attributes."""
-    target = (
-        getattr(replacement, "mock", replacement)
-        if inspect.isfunction(replacement)
-        else replacement
-    )
-    if not isinstance(target, mock.NonCallableMock):
+    if not is_mock_like(replacement):
         return True
+    target: Any = replacement if is_mock(replacement) else vars(replacement)["mock"]
     if target.mock_calls:
         return True
     children = target._mock_children
@@ -154,7 +143,7 @@ class Patch(Activation[Any]):
         if (
             self._autospec is False
             or (self._autospec is True and not exists)
-            or (self._implicit_autospec and _is_mock(getattr(owner, name)))
+            or (self._implicit_autospec and is_mock_like(getattr(owner, name)))
         ):
             # An attribute that is already a mock (a fake module's member, an outer patch)
             # has no real signature to copy: the default falls back to a plain mock, while

@@ -550,3 +550,13 @@ def test_pytest_skips_the_parameters_that_decorators_fill(pytester: pytest.Pytes
         "-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:hypothesispytest"
     )
     result.assert_outcomes(passed=2)
+
+
+def test_patch_on_top_of_a_patch_of_the_same_builtin_falls_back_to_a_plain_mock() -> None:
+    # The first patch's replacement is a function-specced mock, which claims to be a
+    # function; the second must still see it as a mock rather than autospec it.
+    with sm.patch("json.dumps") as first, sm.patch("json.dumps") as second:
+        assert json.dumps is second
+        second("anything", 1, 2)
+    first.assert_not_called()
+    assert json.dumps.__module__ == "json"
