@@ -15,7 +15,7 @@ import contextvars
 import copy
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Generic, TypeVar, overload
 from unittest import mock
 
@@ -319,7 +319,11 @@ def stopall() -> None:
     _stop_runs([run for run in _STARTED.values() if run.manual])
 
 
-def _stop_runs(runs: list[Run[Any]], *, failed: bool = False) -> None:
+def _stop_runs(runs: Sequence[Run[Any] | Activation[Any]], *, failed: bool = False) -> None:
+    """Stop runs (or activations' newest runs) newest first, every one, then raise.
+
+    One failure is raised as itself; several as one :class:`~saferemock.UndoError`.
+    """
     errors: list[BaseException] = []
     names: list[str] = []
     for run in reversed(runs):
@@ -327,7 +331,8 @@ def _stop_runs(runs: list[Run[Any]], *, failed: bool = False) -> None:
             run.stop(failed=failed)
         except Exception as exc:
             errors.append(exc)
-            names.append(f"stopping {run.activation._describe()}")
+            activation = run.activation if isinstance(run, Run) else run
+            names.append(f"stopping {activation._describe()}")
     _raise_all(errors, names)
 
 

@@ -34,7 +34,7 @@ from typing_extensions import final
 
 import saferemock
 from saferemock import _guard
-from saferemock._activation import Activation
+from saferemock._activation import Activation, _stop_runs
 from saferemock._guard import Culprit, Guard, Leak, iter_leak_lines
 from saferemock._patch import settings
 from saferemock._safemock import SafeMock
@@ -543,18 +543,12 @@ def _stop_activations(item: pytest.Item, *, failed: bool) -> None:
     if not started:
         return
     item.stash[_ACTIVATIONS] = []
-    errors: list[BaseException] = []
-    steps: list[str] = []
-    for activation in reversed(started):
-        try:
-            activation.stop(failed=failed)
-        except Exception as exc:
-            errors.append(exc)
-            steps.append(f"stopping {activation._describe()}")
-    if errors and not failed:
-        if len(errors) == 1:
-            raise errors[0]
-        raise UndoError(errors, steps)
+    try:
+        _stop_runs(started, failed=failed)
+    except Exception:
+        # The teardown already failed: that error is the one to show.
+        if not failed:
+            raise
 
 
 @final
