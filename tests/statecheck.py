@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import builtins
+import io
+import pathlib
 from collections.abc import Mapping
 from typing import Any
 
+from saferemock import _undo
+
 # pytest itself rewrites this variable between setup, call and teardown.
 _VOLATILE = {"PYTEST_CURRENT_TEST"}
+
+
+def builtin_slots() -> list[object]:
+    """Every object whose __dict__ a global patch_builtin or fake_open may change."""
+    slots: list[object] = [builtins, io]
+    accessor = getattr(pathlib, "_NormalAccessor", None)  # Python 3.10
+    if accessor is not None:
+        slots.append(accessor)
+    return slots
 
 
 def _items(obj: Any) -> dict[Any, Any]:
@@ -45,3 +59,13 @@ class Snapshot:
     def assert_unchanged(self) -> None:
         problems = self.diff()
         assert not problems, "\n".join(problems)
+
+
+def stacked_on(*owners: object) -> list[object]:
+    """Changes still on the engine's slot stacks for these owners (a restore leaves none)."""
+    return [
+        change
+        for stack in _undo._STACKS.values()
+        for change in stack
+        if any(change.owner is owner for owner in owners)
+    ]

@@ -159,24 +159,24 @@ def _run_without_stray_coroutines(run: Callable[[], Any]) -> Any:
     return result
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("check", CHECKS, ids=lambda f: f.__name__)
-async def test_on_anyio_backends(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
+async def _await_without_stray_coroutines(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         await check()
         gc.collect()
     assert _never_awaited(caught) == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("check", CHECKS, ids=lambda f: f.__name__)
+async def test_on_anyio_backends(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    await _await_without_stray_coroutines(check)
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("check", CHECKS, ids=lambda f: f.__name__)
 async def test_under_pytest_asyncio(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        await check()
-        gc.collect()
-    assert _never_awaited(caught) == []
+    await _await_without_stray_coroutines(check)
 
 
 def test_every_check_is_collected() -> None:

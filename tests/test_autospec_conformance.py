@@ -114,16 +114,21 @@ def _names(spec: type) -> list[str]:
     return sorted(set(dir(spec)) | set(EXTRA_NAMES))
 
 
+def _compare_read(std: Any, ours: Any, name: str, label: str, problems: list[str]) -> None:
+    """Read ``name`` from both mocks: the outcomes must agree, and so must the values read."""
+    expected, std_value = _outcome(getattr, std, name)
+    got, our_value = _outcome(getattr, ours, name)
+    if expected != got:
+        problems.append(f"{label}: {expected} != {got}")
+    elif expected == ("ok",):
+        _compare(std_value, our_value, label, problems)
+
+
 def _walk(std: Any, ours: Any, spec: type, label: str, problems: list[str]) -> None:
     for name in _names(spec):
         if name in ("__init__", "__class__", "__dict__", "__getattr__", "__setattr__"):
             continue  # plain attributes of the mock classes themselves, not specced
-        expected, std_value = _outcome(getattr, std, name)
-        got, our_value = _outcome(getattr, ours, name)
-        if expected != got:
-            problems.append(f"{label}.{name}: {expected} != {got}")
-        elif expected == ("ok",):
-            _compare(std_value, our_value, f"{label}.{name}", problems)
+        _compare_read(std, ours, name, f"{label}.{name}", problems)
 
 
 @pytest.mark.parametrize("mode", list(MODES), ids=list(MODES))
@@ -180,14 +185,9 @@ def test_nested_and_return_value_attributes_agree(spec: type) -> None:
         if expected != got or expected != ("ok",):
             continue
         child_spec = getattr(spec, name)
-        for inner in sorted(set(dir(child_spec)) | set(EXTRA_NAMES)):
+        for inner in _names(child_spec):
             if inner.startswith("__"):
                 continue
-            first, std_value = _outcome(getattr, std_child, inner)
-            second, our_value = _outcome(getattr, our_child, inner)
-            if first != second:
-                problems.append(f"mock.{name}.{inner}: {first} != {second}")
-            elif first == ("ok",):
-                _compare(std_value, our_value, f"mock.{name}.{inner}", problems)
+            _compare_read(std_child, our_child, inner, f"mock.{name}.{inner}", problems)
     assert problems == []
     assert repr(std.mock_calls) == repr(ours.mock_calls)

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
-from statecheck import Snapshot
+from statecheck import Snapshot, builtin_slots
 
 import saferemock as sm
 from saferemock._activation import active_runs
@@ -36,18 +36,9 @@ REAL_OPEN = builtins.open
 REAL_PRINT = builtins.print
 
 
-def _global_slots() -> list[object]:
-    """Every object whose __dict__ a global patch_builtin may change."""
-    slots: list[object] = [builtins, io]
-    accessor = getattr(pathlib, "_NormalAccessor", None)  # Python 3.10
-    if accessor is not None:
-        slots.append(accessor)
-    return slots
-
-
 @pytest.fixture(autouse=True)
 def _clean() -> Iterator[None]:
-    snap = Snapshot(*_global_slots(), json)
+    snap = Snapshot(*builtin_slots(), json)
     yield
     assert active_runs() == []
     snap.assert_unchanged()
@@ -300,7 +291,7 @@ def test_bad_module_argument(module: Any) -> None:
 
 
 def test_module_that_is_not_a_module() -> None:
-    snap = Snapshot(*_global_slots(), json)
+    snap = Snapshot(*builtin_slots(), json)
     with pytest.raises(
         sm.InvalidTargetError,
         match=re.escape(
@@ -663,7 +654,7 @@ def test_start_stop_scope_and_stopall() -> None:
 
 def test_state_restored_after_an_exception_inside() -> None:
     consumer = _consumer(source="open = 'shadow'\n")
-    snap = Snapshot(*_global_slots(), consumer)
+    snap = Snapshot(*builtin_slots(), consumer)
     for kwargs in ({}, {"module": consumer}):
         with pytest.raises(KeyError), sm.patch_builtin("open", **kwargs):
             raise KeyError("boom")
@@ -672,7 +663,7 @@ def test_state_restored_after_an_exception_inside() -> None:
 
 def test_nested_global_and_module_patches_unwind_exactly() -> None:
     consumer = _consumer()
-    snap = Snapshot(*_global_slots(), consumer)
+    snap = Snapshot(*builtin_slots(), consumer)
     with sm.patch_builtin("len", return_value=1):
         with sm.patch_builtin("len", module=consumer, return_value=2):
             with sm.patch_builtin("len", return_value=3):
@@ -685,7 +676,7 @@ def test_nested_global_and_module_patches_unwind_exactly() -> None:
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 0, 2), (0, 2, 1)])
 def test_interleaved_stops_restore_exactly(order: tuple[int, int, int]) -> None:
     consumer = _consumer()
-    snap = Snapshot(*_global_slots(), consumer)
+    snap = Snapshot(*builtin_slots(), consumer)
     patchers = [
         sm.patch_builtin("open", return_value="first"),
         sm.fake_open({"a": "second"}),
@@ -729,7 +720,7 @@ class BuiltinsMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.consumer = _consumer("machine_consumer")
-        self.snapshot = Snapshot(*_global_slots(), json, self.consumer)
+        self.snapshot = Snapshot(*builtin_slots(), json, self.consumer)
         self.active: list[tuple[Any, list[tuple[object, str]], Any]] = []
         self.slots = [(builtins, n) for n in _NAMES] + [(io, "open"), (json, "dumps")]
         self.slots += [(self.consumer, n) for n in _NAMES]

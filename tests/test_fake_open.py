@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from statecheck import Snapshot
+from statecheck import Snapshot, builtin_slots
 
 import saferemock as sm
 from saferemock._activation import active_runs
@@ -33,18 +33,9 @@ REAL_OPEN: Callable[..., Any] = io.open
 ENCODING = "utf-8" if sys.flags.utf8_mode else locale.getpreferredencoding(False)
 
 
-def _open_slots() -> list[object]:
-    """Every object whose __dict__ fake_open may change in global mode."""
-    slots: list[object] = [builtins, io]
-    accessor = getattr(pathlib, "_NormalAccessor", None)  # Python 3.10
-    if accessor is not None:
-        slots.append(accessor)
-    return slots
-
-
 @pytest.fixture(autouse=True)
 def _clean() -> Iterator[None]:
-    snap = Snapshot(*_open_slots())
+    snap = Snapshot(*builtin_slots())
     yield
     assert active_runs() == []
     snap.assert_unchanged()
@@ -700,7 +691,7 @@ def test_scope_and_stopall_undo_it() -> None:
 
 def test_state_restored_after_an_exception_inside() -> None:
     consumer = _consumer()
-    snap = Snapshot(*_open_slots(), consumer)
+    snap = Snapshot(*builtin_slots(), consumer)
     with pytest.raises(ZeroDivisionError), sm.fake_open({"a": "A"}):
         1 / 0
     with pytest.raises(ZeroDivisionError), sm.fake_open({"a": "A"}, module=consumer):
@@ -710,7 +701,7 @@ def test_state_restored_after_an_exception_inside() -> None:
 
 def test_nested_fakes_each_see_their_own_files() -> None:
     consumer = _consumer()
-    snap = Snapshot(*_open_slots(), consumer)
+    snap = Snapshot(*builtin_slots(), consumer)
     with sm.fake_open({"a": "outer"}) as outer:
         with sm.fake_open({"a": "inner"}, module=consumer):
             with sm.fake_open({"a": "innermost"}) as innermost:
@@ -724,7 +715,7 @@ def test_nested_fakes_each_see_their_own_files() -> None:
 
 
 def test_interleaved_stops_restore_exactly() -> None:
-    snap = Snapshot(*_open_slots())
+    snap = Snapshot(*builtin_slots())
     first = sm.fake_open({"a": "first"})
     second = sm.patch_builtin("open", return_value="patched")
     first.start()
@@ -738,7 +729,7 @@ def test_interleaved_stops_restore_exactly() -> None:
 
 
 def test_nothing_is_left_behind_when_start_fails() -> None:
-    snap = Snapshot(*_open_slots(), sys.modules)
+    snap = Snapshot(*builtin_slots(), sys.modules)
     with pytest.raises(sm.TargetImportError):
         sm.fake_open({"a": "A"}, module="no_such_consumer_module_xyz").start()
     snap.assert_unchanged()

@@ -24,10 +24,10 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from statecheck import Snapshot
+from statecheck import Snapshot, stacked_on
 
 import saferemock as sm
-from saferemock import _guard, _undo
+from saferemock import _guard
 from saferemock._guard import Culprit, Guard, Leak, allow_matches, iter_leak_lines, locate
 
 TEST: Callable[[], Culprit] = lambda: Culprit("test", "test_x.py::test_it")  # noqa: E731
@@ -92,16 +92,6 @@ def make_guard(root: Path, *, strict: bool = False) -> Guard:
 
 def lines(leaks: list[Leak]) -> list[str]:
     return [leak.report_line() for leak in leaks]
-
-
-def stacked_on(*owners: object) -> list[object]:
-    """Changes still on the engine's slot stacks for these owners (a restore leaves none)."""
-    return [
-        change
-        for stack in _undo._STACKS.values()
-        for change in stack
-        if any(change.owner is owner for owner in owners)
-    ]
 
 
 FAKE_FIX = (

@@ -18,21 +18,17 @@ from typing import Any
 import modpkgs
 import modpkgs.fastjson
 import pytest
-from modpkgs.support import forget_modpkgs
+from modpkgs.support import forget_modpkgs_unblocked
 from statecheck import Snapshot
 
 import saferemock as sm
-from saferemock._modules import _BLOCKED
-from saferemock._undo import _STACKS
 
 BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
 def _clean() -> Iterator[None]:
-    yield from forget_modpkgs()
-    assert _STACKS == {}
-    assert _BLOCKED == {}
+    yield from forget_modpkgs_unblocked()
 
 
 def world() -> Snapshot:

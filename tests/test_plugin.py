@@ -13,8 +13,8 @@ import sys
 import textwrap
 
 import pytest
+from statecheck import stacked_on
 
-from saferemock import _undo
 from saferemock._patch import settings
 
 # Plugins this suite does not need: fewer plugins, faster in-process runs.
@@ -66,16 +66,6 @@ def test_zz_cleanup():
     for name in [n for n in os.environ if n.startswith("GUARD_")]:
         del os.environ[name]
 """
-
-
-def stacked_on(*owners: object) -> list[object]:
-    """Changes still on the engine's slot stacks for these owners."""
-    return [
-        change
-        for stack in _undo._STACKS.values()
-        for change in stack
-        if any(change.owner is owner for owner in owners)
-    ]
 
 
 def report(result: pytest.RunResult) -> list[str]:

@@ -6,6 +6,8 @@ import sys
 from collections.abc import Iterator
 
 import modpkgs
+from saferemock._modules import _BLOCKED
+from saferemock._undo import _STACKS
 
 
 def forget_modpkgs() -> Iterator[None]:
@@ -22,3 +24,10 @@ def forget_modpkgs() -> Iterator[None]:
             del sys.modules[key]
     for name in [name for name in vars(modpkgs) if name not in attributes]:
         delattr(modpkgs, name)
+
+
+def forget_modpkgs_unblocked() -> Iterator[None]:
+    """``forget_modpkgs``, then check that no change and no block outlived the test."""
+    yield from forget_modpkgs()
+    assert _STACKS == {}
+    assert _BLOCKED == {}
