@@ -26,6 +26,7 @@ of gh-90848); an ``async def`` spec checks its signature when called, also on 3.
 
 from __future__ import annotations
 
+import builtins
 import collections
 import inspect
 import operator
@@ -129,7 +130,16 @@ class _Probe:
 class _SpecInfo:
     """What ``unittest.mock`` derives from one spec, computed once per spec version."""
 
-    __slots__ = ("add_spec", "eager", "magics", "pending", "ref", "signatures", "snapshot")
+    __slots__ = (
+        "add_spec",
+        "eager",
+        "function",
+        "magics",
+        "pending",
+        "ref",
+        "signatures",
+        "snapshot",
+    )
 
     def __init__(self, snapshot: Any, ref: Any) -> None:
         self.snapshot = snapshot
@@ -140,6 +150,8 @@ class _SpecInfo:
         self.magics: frozenset[str] | None = None
         self.pending: frozenset[str] | None = None
         self.eager: tuple[str, ...] = ()
+        # What _set_signature derives for a function spec: (signature, checksig), or None.
+        self.function: Any = _MISSING
 
     def spec_data(
         self, spec: Any, as_instance: bool, eat_self: bool
@@ -662,6 +674,94 @@ def _check_async_calls_eagerly(made: Any, original: Any) -> Any:
     return inspect.markcoroutinefunction(funcopy)  # type: ignore[attr-defined,unused-ignore]
 
 
+_FUNCOPY_CODE: dict[str, types.CodeType] = {}
+_FUNCOPY_SOURCE = (
+    "def {}(*args, **kwargs):\n    _checksig_(*args, **kwargs)\n    return mock(*args, **kwargs)"
+)
+# 3.13's stdlib makes the stand-in of an ``async def`` an ``async def`` itself.
+_ASYNC_STAND_IN: bool = hasattr(_std, "_set_async_signature")
+_BUILTINS: dict[str, Any] = vars(builtins)
+
+
+def _funcopy_code(name: str) -> types.CodeType:
+    """The code of ``_set_signature``'s stand-in, compiled once per name instead of per mock."""
+    code = _FUNCOPY_CODE.get(name)
+    if code is None:
+        context: dict[str, Any] = {}
+        exec(_FUNCOPY_SOURCE.format(name), context)
+        code = _FUNCOPY_CODE[name] = context[name].__code__
+    return code
+
+
+def _function_signature(info: _SpecInfo, spec: Any) -> Any:
+    """``_set_signature``'s (signature, checksig) for ``spec``, or None; kept per spec."""
+    found = info.function
+    if found is _MISSING:
+        found = None
+        result = _std._get_signature_object(spec, False, False)
+        if result is not None:
+            func, sig = result
+
+            def checksig(*args: Any, **kwargs: Any) -> None:
+                sig.bind(*args, **kwargs)
+
+            _std._copy_func_details(func, checksig)
+            found = (sig, checksig)
+        info.function = found
+    return found
+
+
+def _autospec_function(
+    spec: Any, spec_set: Any, _parent: Any, _name: Any, kwargs: dict[str, Any]
+) -> Any:
+    """The stdlib's autospec of a function, from what is cached about ``spec``.
+
+    Same objects as ``create_autospec(function)`` builds: a stdlib mock specced from the
+    function, and a plain function that checks the signature, then calls it.  The stdlib
+    recomputes ``dir(function)``, a coroutine scan of it and the signature twice, sets and
+    then deletes ~80 magic methods and compiles the stand-in with ``exec``, per mock; here
+    those come from the cache and a stored code object.  None where the stdlib gives no
+    stand-in (no signature): it then builds the result itself.
+    """
+    info = _info_for(spec)
+    found = _function_signature(info, spec)
+    if found is None:
+        return None
+    sig, checksig = found
+    is_async = _std._is_async_func(spec)
+    klass = _AsyncMock if is_async else _MagicMock
+    state = _Lazy(spec, spec_set, False, info)
+    state.fast_magics = _PLAIN_CONFIG.issuperset(kwargs)
+    inner = _construct(
+        klass,
+        state,
+        {
+            "parent": _parent,
+            "_new_parent": _parent,
+            "_new_name": "" if _parent is None else _name,
+            "name": _name,
+            "spec_set" if spec_set else "spec": spec,
+            **kwargs,
+        },
+        lazy=False,
+    )
+    name = spec.__name__
+    if not name.isidentifier():
+        name = "funcopy"
+    context = {"_checksig_": checksig, "mock": inner, "__builtins__": _BUILTINS}
+    funcopy = types.FunctionType(_funcopy_code(name), context, name)
+    _std._setup_func(funcopy, inner, sig)
+    if is_async:
+        _std._setup_async_mock(funcopy)
+        if _ASYNC_STAND_IN:
+            # A plain function marked as a coroutine function, as _check_async_calls_eagerly
+            # makes: checks and records the call where it is made (gh-137594).
+            inspect.markcoroutinefunction(funcopy)  # type: ignore[attr-defined,unused-ignore]
+    if _parent is not None:
+        _parent._mock_children[_name] = funcopy
+    return funcopy
+
+
 def create_autospec(
     spec: Any,
     spec_set: Any = False,
@@ -702,6 +802,10 @@ def create_autospec(
     """
     if _std._is_list(spec):
         spec = type(spec)
+    if type(spec) in _FUNCTION_TYPES and not instance and _PLAIN_CONFIG.issuperset(kwargs):
+        made = _autospec_function(spec, spec_set, _parent, _name, kwargs)
+        if made is not None:
+            return made
     if (
         spec is None
         or _std._is_instance_mock(spec)
@@ -710,7 +814,7 @@ def create_autospec(
         or inspect.isdatadescriptor(spec)
         or not _CONSTRUCTOR_ARGS.isdisjoint(kwargs)
     ):
-        # Already cheap (a function is one mock), or an option the lazy path does not model.
+        # Nothing to be lazy about, or an option the lazy path does not model.
         made = mock.create_autospec(
             spec, spec_set, instance, _parent, _name, unsafe=unsafe, **kwargs
         )

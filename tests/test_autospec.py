@@ -827,3 +827,174 @@ class SameAsStdlib(RuleBasedStateMachine):
 
 SameAsStdlib.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None)
 test_random_operations_match_the_stdlib = SameAsStdlib.TestCase
+
+
+# -- function specs ------------------------------------------------------------------
+
+
+def _plain(a: int, b: str = "x", *args: Any, c: int, d: int = 4, **kwargs: Any) -> str:
+    """Every kind of parameter."""
+    return b
+
+
+def _positional_only(a: int, /, b: int) -> None:
+    pass
+
+
+def _no_parameters() -> None:
+    pass
+
+
+async def _coroutine(url: str, *, retries: int = 3) -> str:
+    return url
+
+
+class _Owner:
+    def method(self, value: int) -> int:
+        return value
+
+    @classmethod
+    def build(cls, name: str) -> _Owner:
+        return cls()
+
+
+_FUNCTION_SPECS = [
+    _plain,
+    _positional_only,
+    _no_parameters,
+    _coroutine,
+    json.dumps,
+    _Owner.method,
+    _Owner().method,
+    _Owner.build,
+    (lambda x, y=1: x),
+]
+_FUNCTION_CALLS: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+    ((), {}),
+    ((1,), {}),
+    ((1, 2), {}),
+    ((1, "b", 3), {"c": 5}),
+    ((1,), {"c": 5, "z": 6}),
+    ((), {"a": 1, "b": 2}),
+    ((_Owner(), 1), {}),
+    (("u",), {"retries": 1}),
+    ((object(),), {}),
+]
+
+
+def _call_outcome(made: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """What calling (and, for a coroutine, awaiting) the autospec does."""
+    try:
+        result = made(*args, **kwargs)
+        if inspect.iscoroutine(result):
+            # 3.13's stdlib checks the signature at the await, saferemock at the call;
+            # awaiting makes both report the same outcome.
+            result = asyncio.run(result)
+    except Exception as error:
+        return type(error), _ID.sub("id=...", str(error))
+    return ("ok", _ID.sub("id=...", repr(result)))
+
+
+def _exercise(spec: Any, factory: Any) -> list[Any]:
+    made = factory(spec)
+    seen: list[Any] = [
+        type(made),
+        made.__name__,
+        made.__doc__,
+        str(inspect.signature(made)),
+        describe(made.mock),
+        # 3.13's stdlib makes an ``async def``; saferemock a function marked as a
+        # coroutine function (see test_an_async_function_spec_checks_...), with the mark.
+        sorted(key for key in vars(made) if key not in ("mock", "_is_coroutine_marker")),
+        _ID.sub("", repr(made.return_value)),
+        made.return_value is made.mock.return_value,
+    ]
+    seen += [_call_outcome(made, args, kwargs) for args, kwargs in _FUNCTION_CALLS]
+    records = [made.call_args, made.call_args_list, made.mock_calls, made.method_calls]
+    seen += [made.called, made.call_count, *(_ID.sub("", repr(value)) for value in records)]
+    made.reset_mock()
+    seen += [made.called, made.call_count, repr(made.mock_calls), repr(made.mock.call_args)]
+    made.return_value = 7
+    made.side_effect = [1, mock.DEFAULT]
+    seen += [_call_outcome(made, args, kwargs) for args, kwargs in _FUNCTION_CALLS]
+    made.side_effect = ValueError("boom")
+    seen += [_call_outcome(made, args, kwargs) for args, kwargs in _FUNCTION_CALLS]
+    seen.append(sorted(made.mock._mock_children))
+    return seen
+
+
+@pytest.mark.parametrize("spec", _FUNCTION_SPECS, ids=lambda spec: spec.__qualname__)
+def test_function_specs_behave_as_the_stdlib(spec: Any) -> None:
+    std, ours = _both(lambda factory: _exercise(spec, factory))
+    assert ours == std
+
+
+@pytest.mark.parametrize("spec", _FUNCTION_SPECS, ids=lambda spec: spec.__qualname__)
+def test_function_spec_assert_helpers_match_the_stdlib(spec: Any) -> None:
+    def check(factory: Any) -> list[Any]:
+        made = factory(spec)
+        helpers = sorted(name for name in vars(made) if name.startswith("assert"))
+        outcomes = [_raised(made.assert_called), _raised(made.assert_called_once)]
+        made.assert_not_called()
+        return [helpers, outcomes, inspect.iscoroutinefunction(made)]
+
+    std, ours = _both(check)
+    assert ours == std
+
+
+def test_function_spec_as_a_child_is_registered_like_the_stdlib() -> None:
+    def build(factory: Any) -> list[Any]:
+        parent = mock.MagicMock()
+        made = factory(_plain, _parent=parent, _name="child")
+        made(1, c=2)
+        return [
+            parent._mock_children["child"] is made,
+            _ID.sub("", repr(made.mock)),
+            repr(parent.mock_calls),
+            repr(parent.method_calls),
+            repr(made.mock_calls),
+        ]
+
+    std, ours = _both(build)
+    assert ours == std
+
+
+def test_function_spec_keyword_configuration_matches_the_stdlib() -> None:
+    def build(factory: Any) -> list[Any]:
+        first = factory(_plain, return_value=3)
+        second = factory(_plain, side_effect=KeyError("k"))
+        third = factory(_plain, spec_set=True)
+        return [
+            first(1, c=2),
+            _raised(lambda: second(1, c=2)),
+            describe(third.mock),
+            _raised(lambda: setattr(third.mock, "nope", 1)),
+        ]
+
+    std, ours = _both(build)
+    assert ours == std
+
+
+def test_a_function_spec_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    def spec(a: int, *, b: int = 2) -> None:
+        pass
+
+    sm.create_autospec(spec)
+    reads: list[Any] = []
+    read_signature = _autospec._std._get_signature_object
+
+    def counting(*args: Any) -> Any:
+        reads.append(args[0])
+        return read_signature(*args)
+
+    monkeypatch.setattr(_autospec._std, "_get_signature_object", counting)
+    for _ in range(5):
+        made = sm.create_autospec(spec)
+        made(1, b=3)
+        made.assert_called_once_with(1, b=3)
+    assert reads == []
+    # A changed function is read again.
+    spec.__defaults__ = None
+    spec.__kwdefaults__ = {"b": 5}
+    sm.create_autospec(spec)
+    assert reads
