@@ -1231,19 +1231,12 @@ class Guard:
             if is_owned("item", sys.modules, key):
                 continue  # a saferemock change owns it and undoes it
             candidates[key] = module
-        changed = True
-        while changed:
-            changed = False
-            for key, module in list(candidates.items()):
-                if taint.holds(key, module):
-                    del candidates[key]
-                    taint.add(key, module)
-                    changed = True
-                    journal.delitem(sys.modules, key)
-                    parent_name, _, child = key.rpartition(".")
-                    parent = sys.modules.get(parent_name) if parent_name else None
-                    if parent is not None and read_attr(parent, child) is module:
-                        journal.delattr(parent, child)
+        for key, module in taint.spread(candidates):
+            journal.delitem(sys.modules, key)
+            parent_name, _, child = key.rpartition(".")
+            parent = sys.modules.get(parent_name) if parent_name else None
+            if parent is not None and read_attr(parent, child) is module:
+                journal.delattr(parent, child)
 
     def _refresh(self, touched: set[str], changed_owners: list[int]) -> None:
         if "module" in touched:

@@ -325,19 +325,7 @@ class _Evictor:
         evicted = dict(forced)
         for key, module in forced.items():
             taint.add(key, module)
-        remaining = dict(candidates)
-        # A module holding a fake goes; so does one holding something from a module that
-        # goes (its module object, a function whose globals are its namespace, a class
-        # defined there or an instance of one), until nothing changes.
-        changed = True
-        while changed:
-            changed = False
-            for key, module in list(remaining.items()):
-                if taint.holds(key, module):
-                    del remaining[key]
-                    evicted[key] = module
-                    taint.add(key, module)
-                    changed = True
+        evicted.update(taint.spread(dict(candidates)))
         return evicted
 
 
@@ -357,6 +345,25 @@ class _Taint:
         namespace = getattr(module, "__dict__", None)
         if isinstance(namespace, dict):
             self.dict_ids.add(id(namespace))
+
+    def spread(self, candidates: dict[str, Any]) -> list[tuple[str, Any]]:
+        """Take every candidate module that holds something tainted, until nothing changes.
+
+        A module holding a fake goes; so does one holding something from a module that
+        goes (its module object, a function whose globals are its namespace, a class
+        defined there or an instance of one).  Returns what was taken, in order.
+        """
+        taken: list[tuple[str, Any]] = []
+        changed = True
+        while changed:
+            changed = False
+            for key, module in list(candidates.items()):
+                if self.holds(key, module):
+                    del candidates[key]
+                    self.add(key, module)
+                    taken.append((key, module))
+                    changed = True
+        return taken
 
     def holds(self, key: str, module: object) -> bool:
         if id(module) in self.ids:
