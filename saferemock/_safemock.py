@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from typing_extensions import Self, final
 
 import saferemock
-from saferemock._activation import _SCOPES, Activation, Run, _stop_runs, scope
+from saferemock._activation import Activation, Run, start_collecting
 from saferemock._patch import DEFAULT
 from saferemock._patch import patch as _patch
 from saferemock.exceptions import SaferemockError, UndoError
@@ -366,21 +366,7 @@ class SafeMock:
     def _start(self, activation: Activation[T]) -> T:
         """Start ``activation`` and own every run it started, its own and nested ones."""
         __tracebackhide__ = True
-        # An unstarted scope pushed as the innermost one collects every run that start()
-        # makes, nested ones included, and keeps them out of any user scope that happens
-        # to be open: what a fixture starts lives until the fixture's teardown.  Pushing
-        # it directly costs a fraction of scope().start()/stop() (0.5 us against 4 us).
-        tap = scope()
-        token = _SCOPES.set((*_SCOPES.get(), tap))
-        try:
-            value = activation.start()
-        except BaseException:
-            _SCOPES.reset(token)
-            # start() undid its own changes; stop anything nested it left behind.
-            _stop_runs([run for run in tap._runs_inside if not run.stopped], failed=True)
-            raise
-        _SCOPES.reset(token)
-        runs = tap._runs_inside
+        value, runs = start_collecting(activation)
         for run in runs:
             _OWNERS[id(run)] = (run, self)
         self._runs.extend(runs)
