@@ -36,7 +36,7 @@ from typing_extensions import final
 from saferemock._activation import Activation
 from saferemock._autospec import create_autospec, is_mock, is_mock_like
 from saferemock._missing import MISSING
-from saferemock._patch import patch
+from saferemock._patch import DEFAULT, patch
 from saferemock._targets import resolve, split_target, suggest
 from saferemock._undo import Journal, describe_owner, read_attr, untouched
 from saferemock.exceptions import InvalidTargetError, TargetAttributeError
@@ -231,14 +231,14 @@ class FreshAttr(Activation[Any]):
         self._attribute = attribute
         self._autospec = autospec
         self._new = new
-        self._passes_value = new is None
+        self._passes_value = new is DEFAULT
 
     @property
     def target(self) -> str:
         """The attribute this activation replaces, as ``'owner.name'``."""
         return self._description
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return f"fresh_attr({self._description!r})"
 
     def _locate(self) -> tuple[Any, str]:
@@ -248,7 +248,7 @@ class FreshAttr(Activation[Any]):
         assert self._attribute is not None
         return self._target, self._attribute
 
-    def _apply(self, journal: Journal) -> Any:
+    def apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True
         owner, name = self._locate()
         if is_mock(owner):
@@ -257,7 +257,7 @@ class FreshAttr(Activation[Any]):
             self._check_instance_slot(owner, name)
         original = self._original(owner, name)
         new = self._new
-        if new is not None:
+        if new is not DEFAULT:
             journal.setattr(owner, name, new)
             return new
         if isinstance(owner, type):
@@ -277,7 +277,7 @@ class FreshAttr(Activation[Any]):
             return fresh
         # Everything else is exactly sm.patch.object with autospec: functions, bound and
         # unbound methods, staticmethod/classmethod (kept non-binding), classes, values.
-        return patch.object(owner, name, autospec=self._autospec)._apply(journal)
+        return patch.object(owner, name, autospec=self._autospec).apply(journal)
 
     def _fresh_from_mock(self, original: Any, owner: object, name: str) -> Any:
         """Replace a mock, or a function that ``create_autospec`` made, without copying it."""
@@ -349,7 +349,7 @@ class FreshAttr(Activation[Any]):
                 raise _missing(owner, name, [*children, *(methods or [])])
             table = children
         fresh = self._new
-        if fresh is None:
+        if fresh is DEFAULT:
             fresh = self._fresh_child(owner, name, original, children)
         journal.setitem(table, name, fresh)
         return fresh
@@ -378,7 +378,7 @@ def fresh_attr(
     attribute: str | None = None,
     *,
     autospec: bool = True,
-    new: object = None,
+    new: object = DEFAULT,
 ) -> FreshAttr:
     """Replace an attribute with a brand-new mock, autospecced from the original, for a block.
 
@@ -401,8 +401,8 @@ def fresh_attr(
     * a mock: a new mock of the same class and spec, without its configuration;
     * a never-touched child of a mock: the child the mock would make on first access.
 
-    ``autospec=False`` gives plain mocks instead; ``new`` puts that object in place (and the
-    decorator then passes no extra argument).
+    ``autospec=False`` gives plain mocks instead; ``new`` puts that object in place, ``None``
+    included (and the decorator then passes no extra argument).
 
     Example:
         >>> import json, saferemock as sm

@@ -36,7 +36,7 @@ from typing_extensions import final
 from saferemock._activation import Activation
 from saferemock._autospec import create_autospec
 from saferemock._patch import DEFAULT
-from saferemock._targets import _import_owner, suggest
+from saferemock._targets import import_owner, suggest
 from saferemock._undo import Journal
 from saferemock.exceptions import InvalidTargetError, TargetAttributeError
 
@@ -335,7 +335,7 @@ def consumer_module(module: types.ModuleType | str | None, what: str) -> types.M
         return None
     if isinstance(module, types.ModuleType):
         return module
-    found = _import_owner(module, module)
+    found = import_owner(module, module)
     if not isinstance(found, types.ModuleType):
         raise InvalidTargetError(
             f"Cannot patch {what} in {module!r}: it is a {type(found).__name__} object, not "
@@ -420,14 +420,14 @@ class PatchBuiltin(Activation[Any]):
         """The name of the builtin this patch replaces."""
         return self._name
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         where = ""
         if self._module is not None:
             label = self._module if isinstance(self._module, str) else self._module.__name__
             where = f" in module {label!r}"
         return f"the patch of builtin {self._name!r}{where}"
 
-    def _apply(self, journal: Journal) -> Any:
+    def apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True
         consumer = consumer_module(self._module, f"builtin {self._name!r}")
         if self._new is not DEFAULT:

@@ -300,7 +300,7 @@ class ClearCaches(Activation[CachesCleared]):
         self._targets = targets
         self._missing_ok = missing_ok
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return f"clear_caches({', '.join(_label(t) for t in self._targets)})"
 
     def _discover(self, *, strict: bool) -> tuple[dict[int, tuple[str, Any]], list[str]]:
@@ -348,7 +348,7 @@ class ClearCaches(Activation[CachesCleared]):
                 finder.add(path or _qualified(wrapper), wrapper)
         return ""
 
-    def _apply(self, journal: Journal) -> CachesCleared:
+    def apply(self, journal: Journal) -> CachesCleared:
         __tracebackhide__ = True
         found, skipped = self._discover(strict=True)
         wrappers = [wrapper for _, wrapper in found.values()]
@@ -365,7 +365,7 @@ class ClearCaches(Activation[CachesCleared]):
             for wrapper in every.values():
                 wrapper.cache_clear()
 
-        journal.callback(f"clearing the caches of {self._describe()}", clear_on_exit)
+        journal.callback(f"clearing the caches of {self.describe()}", clear_on_exit)
         return CachesCleared(tuple(path for path, _ in found.values()), tuple(skipped))
 
 

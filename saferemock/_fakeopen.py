@@ -470,10 +470,10 @@ class FakeOpen(Activation[Any]):
         self._module = module
         self._strict = strict
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return "fake_open()"
 
-    def _apply(self, journal: Journal) -> Any:
+    def apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True
         consumer = consumer_module(self._module, "open")
         files = FakeFiles(self._files)

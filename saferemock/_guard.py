@@ -44,13 +44,11 @@ from unittest import mock
 
 from typing_extensions import final
 
-from saferemock._activation import _STARTED, Run
 from saferemock._missing import MISSING
-from saferemock._modules import _Taint
-from saferemock._safemock import SafeMock, owner_of
-from saferemock._undo import Change, Journal, is_owned, read_attr
+from saferemock._taint import Taint
+from saferemock._undo import ROOT, Journal, is_owned, read_attr
 
-__all__ = ["Culprit", "Guard", "Leak", "allow_matches", "manage", "unmanage"]
+__all__ = ["Culprit", "Guard", "Leak", "allow_matches", "live_runs"]
 
 # unittest.mock keeps every patcher started with start() here until it is stopped.
 _ACTIVE_PATCHES: Final[list[Any]] = mock._patch._active_patches  # type: ignore[attr-defined]
@@ -67,26 +65,25 @@ _CONFIG_PHASES: Final = frozenset({"conftest", "session"})
 
 _PHASE_RANK: Final = {"conftest": 0, "session": 1, "collection": 2, "fixture": 3, "test": 3}
 
-# SafeMock objects whose runs a fixture will undo at its own teardown: what they hold
-# between tests is owned by the fixture, not leaked by the test.  Keyed by id, holding
-# the object so the id stays unique.
-_MANAGED: Final[dict[int, SafeMock]] = {}
+
+def live_runs() -> dict[int, Journal]:
+    """What saferemock has started and not ended, by id: one entry per primitive.
+
+    The top-level journals, except that a ``SafeMock``'s journal is listed by the
+    primitives started under it.
+    """
+    runs: dict[int, Journal] = {}
+    for journal in ROOT.children():
+        if journal.kind == "safemock":
+            runs.update((id(child), child) for child in journal.children())
+        else:
+            runs[id(journal)] = journal
+    return runs
 
 
-def manage(safemock: SafeMock) -> None:
-    """Tell the guard a fixture owns ``safemock`` and will close it at its teardown."""
-    _MANAGED[id(safemock)] = safemock
-
-
-def unmanage(safemock: SafeMock) -> None:
-    """Forget a fixture's ``safemock`` once the fixture closed it."""
-    if _MANAGED.get(id(safemock)) is safemock:
-        del _MANAGED[id(safemock)]
-
-
-def _exempt(run: Run[Any]) -> bool:
-    owner = owner_of(run)
-    return owner is not None and (owner.intentional or _MANAGED.get(id(owner)) is owner)
+def _exempt(run: Journal) -> bool:
+    """A run whose owner keeps it on purpose: a fixture's SafeMock, the ini option's fakes."""
+    return run.root().holder is not None
 
 
 # -- what a leak is ------------------------------------------------------------------------
@@ -199,7 +196,7 @@ def _read(slot: Slot) -> object:
         patcher = slot[1].obj
         return patcher if any(p is patcher for p in _ACTIVE_PATCHES) else MISSING
     run = slot[1].obj
-    return MISSING if run.stopped else run
+    return run if run.open else MISSING
 
 
 def _same(kind: str, current: object, expected: object) -> bool:
@@ -234,11 +231,6 @@ def _whole_kind(mapping: object) -> str | None:
     if mapping is vars(builtins):
         return "builtin"
     return None
-
-
-def _journal_changes(run: Run[Any]) -> list[Change]:
-    # The journal's own record of what the run changed; the guard only reads it.
-    return run.journal.changes()
 
 
 def _patcher_slots(patcher: Any) -> tuple[list[Slot], set[str]]:
@@ -606,7 +598,7 @@ class _Mark:
         self.builtins = dict(vars(builtins))
         self.environ = dict(os.environ)
         self.patches = list(_ACTIVE_PATCHES)
-        self.runs = dict(_STARTED)
+        self.runs = live_runs()
         self.project = [
             (owner, dict(live)) for owner, live in zip(guard._owners, guard._lives, strict=True)
         ]
@@ -648,7 +640,7 @@ class Guard:
         self._seen_environ: dict[str, str] = dict(os.environ)
         self._origin_environ = self._seen_environ
         self._seen_patches: list[Any] = list(_ACTIVE_PATCHES)
-        self._seen_runs: dict[int, Run[Any]] = dict(_STARTED)
+        self._seen_runs: dict[int, Journal] = live_runs()
         # Parallel lists: each watched module or class, its live __dict__ (a mappingproxy
         # for a class), and the copy seen at the previous checkpoint.
         self._owners: list[object] = []
@@ -740,10 +732,11 @@ class Guard:
         next checkpoint does not blame the next culprit for it.
         """
         environ_raw = _environ_raw()
+        runs = live_runs()
         if (
             not self._dirty
             and self._seen_patches == _ACTIVE_PATCHES
-            and self._seen_runs == _STARTED
+            and self._seen_runs == runs
             and not _differs(environ_raw, self._seen_environ_raw)
             and not _differs(self._flat(), self._seen_flat)
         ):
@@ -764,11 +757,9 @@ class Guard:
         if self._seen_patches != _ACTIVE_PATCHES:
             touched.add("patch")
             self._diff_objects("patch", _ACTIVE_PATCHES, self._seen_patches, changes)
-        if self._seen_runs != _STARTED:
+        if self._seen_runs != runs:
             touched.add("run")
-            self._diff_objects(
-                "run", list(_STARTED.values()), list(self._seen_runs.values()), changes
-            )
+            self._diff_objects("run", list(runs.values()), list(self._seen_runs.values()), changes)
         changed_owners: list[int] = []
         if _differs(self._lives, self._seens):
             changed_owners = [
@@ -901,14 +892,14 @@ class Guard:
                 held[slot] = value
         loose: dict[Slot, object] = {}
         loose_slots: set[Slot] = set()
-        for run in list(_STARTED.values()):
+        for run in list(live_runs().values()):
             run_slot: Slot = ("run", _Ref(run))
             exempt = _exempt(run) or run_slot in held
             if exempt:
                 held[run_slot] = run
             else:
                 loose[run_slot] = run
-            for change in _journal_changes(run):
+            for change in run.changes():
                 changed = _slot_of(change.kind, change.owner, change.key)
                 if changed is None:
                     continue
@@ -1056,8 +1047,8 @@ class Guard:
                 "which undoes it at teardown",
             )
         run = current
-        assert isinstance(run, Run)
-        described = run.activation._describe()
+        assert isinstance(run, Journal)
+        described = run.describe()
         target = getattr(run.activation, "target", None)
         return (
             target if isinstance(target, str) else described,
@@ -1182,15 +1173,15 @@ class Guard:
         patchers = [slot[1].obj for slot, _ in plan if slot[0] == "patch"]
         order = {id(patcher): index for index, patcher in enumerate(_ACTIVE_PATCHES)}
         patchers.sort(key=lambda patcher: order.get(id(patcher), -1), reverse=True)
-        runs: list[Run[Any]] = [slot[1].obj for slot, _ in plan if slot[0] == "run"]
-        started = {id(run): index for index, run in enumerate(_STARTED.values())}
+        runs: list[Journal] = [slot[1].obj for slot, _ in plan if slot[0] == "run"]
+        started = {id(run): index for index, run in enumerate(live_runs().values())}
         runs.sort(key=lambda run: started.get(id(run), -1), reverse=True)
         journal = Journal()
         try:
             for patcher in patchers:
                 patcher.stop()
             for run in runs:
-                run.stop(failed=True)
+                run.close(failed=True)
             leaked_modules: list[object] = []
             for slot, prior in plan:
                 kind = slot[0]
@@ -1219,7 +1210,7 @@ class Guard:
                     if not attr.startswith("__")
                     and type(member) not in (str, bytes, int, float, bool, type(None), tuple)
                 )
-        taint = _Taint(ids)
+        taint = Taint(ids)
         candidates: dict[str, object] = {}
         for key in new_keys:
             module: object = sys.modules.get(key)
@@ -1249,7 +1240,7 @@ class Guard:
         if "patch" in touched:
             self._seen_patches = list(_ACTIVE_PATCHES)
         if "run" in touched:
-            self._seen_runs = dict(_STARTED)
+            self._seen_runs = live_runs()
         for index in changed_owners:
             self._seens[index] = dict(self._lives[index])
         self._seen_flat = self._flat()
@@ -1270,7 +1261,7 @@ class Guard:
         self._diff_mapping("builtin", vars(builtins), mark.builtins, changes)
         self._diff_mapping("environ", dict(os.environ), mark.environ, changes)
         self._diff_objects("patch", _ACTIVE_PATCHES, mark.patches, changes)
-        self._diff_objects("run", list(_STARTED.values()), list(mark.runs.values()), changes)
+        self._diff_objects("run", list(live_runs().values()), list(mark.runs.values()), changes)
         for owner, before in mark.project:
             ref = _Ref(owner)
             for name, value in list(vars(owner).items()):

@@ -25,9 +25,9 @@ duration of a scope:
 from __future__ import annotations
 
 import builtins
+import functools
 import importlib
 import importlib.machinery
-import itertools
 import os
 import sys
 import types
@@ -37,8 +37,10 @@ from unittest import mock
 
 from typing_extensions import final
 
-from saferemock._activation import Activation, Run
+from saferemock._activation import Activation
+from saferemock._missing import MISSING
 from saferemock._patch import patch
+from saferemock._taint import Taint
 from saferemock._targets import suggest
 from saferemock._undo import Journal, is_owned, read_attr
 from saferemock.exceptions import ModuleTreeError
@@ -83,6 +85,42 @@ def _check_name(name: object, caller: str) -> str:
     return name
 
 
+# Modules the import system, the mock library or saferemock itself use while a fake or
+# block is in place: replacing one would break the very machinery that undoes it.
+_IRREPLACEABLE: Final = frozenset(
+    {
+        "_frozen_importlib",
+        "_frozen_importlib_external",
+        "_imp",
+        "_io",
+        "_thread",
+        "_warnings",
+        "_weakref",
+        "builtins",
+        "importlib",
+        "importlib._bootstrap",
+        "importlib._bootstrap_external",
+        "importlib.machinery",
+        "importlib.util",
+        "marshal",
+        "sys",
+        "unittest",
+        "unittest.mock",
+        "zipimport",
+    }
+)
+
+
+def _check_replaceable(name: str, caller: str) -> None:
+    __tracebackhide__ = True
+    if name in _IRREPLACEABLE or name.partition(".")[0] == "saferemock":
+        raise ModuleTreeError(
+            f"{caller} cannot replace {name!r}: the import system, unittest.mock and "
+            "saferemock itself need the real module while the block runs; patch only the "
+            f"attribute you need instead, such as sm.patch({name + '.name'!r})."
+        )
+
+
 def _check_names(names: object, caller: str, argument: str) -> tuple[str, ...]:
     """Validate an iterable of module names (not a lone string) and drop duplicates."""
     __tracebackhide__ = True
@@ -91,7 +129,10 @@ def _check_names(names: object, caller: str, argument: str) -> tuple[str, ...]:
             f"{caller} takes {argument} as a list of module names, not {names!r}; "
             f"write [{names!r}] for a single name."
         )
-    return tuple(dict.fromkeys(_check_name(name, caller) for name in names))
+    checked = tuple(dict.fromkeys(_check_name(name, caller) for name in names))
+    for name in checked:
+        _check_replaceable(name, caller)
+    return checked
 
 
 def _ancestors(name: str) -> Iterator[str]:
@@ -203,14 +244,26 @@ def _owned(key: str) -> bool:
     return is_owned("item", sys.modules, key)
 
 
-class _Recorder:
-    """The modules first imported while one scope is active, in import order."""
+# Set on the ModuleNotFoundError a blocked import raises, so a recorder that sees it pass
+# knows which modules asked (the error stays a plain ModuleNotFoundError for the user).
+_BLOCKED_MARK: Final = "__saferemock_blocked__"
 
-    __slots__ = ("active", "loaded")
+
+class _Recorder:
+    """What one scope sees of the imports made while it is active.
+
+    ``loaded`` lists the modules first imported, in order; ``refused`` names the modules
+    that were being imported when a blocked import failed under them (they took the
+    fallback path, so they hold it).
+    """
+
+    __slots__ = ("active", "in_flight", "loaded", "refused")
 
     def __init__(self) -> None:
         self.active = True
         self.loaded: list[tuple[str, object]] = []
+        self.in_flight: list[str] = []
+        self.refused: set[str] = set()
 
 
 def _recording_hook(
@@ -223,8 +276,19 @@ def _recording_hook(
     # inactive recorder and only delegates.
     def _find_and_load(name: str, import_: Any) -> Any:
         __tracebackhide__ = True
+        if not recorder.active:
+            return delegate(name, import_)
         first = sys.modules.get(name) is None
-        module = delegate(name, import_)
+        in_flight = recorder.in_flight
+        in_flight.append(name)
+        try:
+            module = delegate(name, import_)
+        except ModuleNotFoundError as exc:
+            if getattr(exc, _BLOCKED_MARK, False):
+                recorder.refused.update(in_flight[:-1])
+            raise
+        finally:
+            in_flight.pop()
         if first and recorder.active:
             recorder.loaded.append((name, module))
         return module
@@ -239,176 +303,99 @@ def _record_imports(journal: Journal) -> _Recorder:
     journal.setitem(
         namespace, "_find_and_load", _recording_hook(namespace["_find_and_load"], recorder)
     )
+    journal.callback("ending the import recording", functools.partial(_stop, recorder))
     return recorder
 
 
-class _Evictor:
-    """Remove, at exit, the modules first imported inside a scope that hold its fakes.
+def _stop(recorder: _Recorder) -> None:
+    recorder.active = False
 
-    Recorded in the journal as a callback, so it runs as one step of the undo.
+
+def _unbind(key: str, module: object) -> None:
+    """Remove ``sys.modules[key]`` (if it is ``module``) and its attribute on the parent."""
+    modules = sys.modules
+    if modules.get(key) is module:
+        del modules[key]
+    parent_name, _, child = key.rpartition(".")
+    parent = modules.get(parent_name) if parent_name else None
+    if parent is not None and read_attr(parent, child) is module:
+        delattr(parent, child)
+
+
+def _fake_ids(fakes: Iterable[object]) -> set[int]:
+    """The ids of the fakes and of what they hold, the seed of a :class:`Taint`."""
+    fakes = list(fakes)
+    ids = {id(fake) for fake in fakes}
+    for fake in fakes:
+        if not vars(fake).get("__saferemock_fake__"):
+            continue  # a module the caller gave: only the object itself is a fake
+        for key, value in vars(fake).items():
+            if key.startswith("__") or id(value) in _BUILTIN_IDS:
+                continue
+            kind = type(value)
+            if kind in _SHARED_TYPES:
+                continue
+            if issubclass(kind, types.ModuleType) and id(value) not in ids:
+                continue  # a real submodule kept under a fake parent
+            ids.add(id(value))
+    return ids
+
+
+class _Evictor:
+    """Remove, at exit, the modules first imported inside a scope that it must not outlive.
+
+    Recorded in the journal as a callback, so it runs as one step of the undo.  ``mode``
+    is ``"all"`` (every module first imported inside) or ``"dependents"`` (those that hold
+    a fake, a mock or a blocked import's fallback, directly or through another evicted
+    module); ``seeds`` gives the ids of the fakes and mocks.
     """
 
-    __slots__ = ("fakes", "forced", "mode", "recorder", "size")
+    __slots__ = ("mark", "mode", "recorder", "seeds", "size")
 
-    def __init__(self, recorder: _Recorder, mode: str, fakes: list[Any]) -> None:
+    def __init__(self, recorder: _Recorder, mode: str, seeds: Callable[[], set[int]]) -> None:
         self.recorder = recorder
         self.mode = mode
-        self.fakes = fakes
-        # (key, module) pairs to evict whatever they hold (fresh_import's own imports).
-        self.forced: list[tuple[str, object]] = []
+        self.seeds = seeds
+        # Imports before this point belong to someone else (fresh_import's own import).
+        self.mark = 0
         # len(sys.modules) at the point of the undo where this step runs.
         self.size = len(sys.modules)
 
     def __call__(self) -> None:
-        self.recorder.active = False
+        recorder = self.recorder
+        recorder.active = False
         modules = sys.modules
-        if not self.recorder.loaded and not self.forced and len(modules) == self.size:
+        loaded = recorder.loaded[self.mark :]
+        if not loaded and len(modules) == self.size:
             return  # nothing was imported or put in sys.modules inside the scope
         # Only the very object that was imported: a key that another scope has put its
         # own old module back under since then is not ours to remove.
-        present: dict[str, object] = {
-            key: module for key, module in self.recorder.loaded if modules.get(key) is module
-        }
-        forced: dict[str, object] = {
-            key: module
-            for key, module in self.forced
-            if module is not None and modules.get(key) is module
-        }
         candidates = {
-            key: module for key, module in present.items() if key not in forced and not _owned(key)
+            key: module for key, module in loaded if modules.get(key) is module and not _owned(key)
         }
-        fake_ids: set[int] | None = None
-        if len(modules) != self.size + len(present):
+        forced: dict[str, object] = {}
+        seeds: set[int] | None = None
+        if len(modules) != self.size + len(loaded):
             # Something besides imports changed sys.modules.  Any item that holds one of
             # our fakes (sys.modules["alias"] = fake, by the code under test) was written
             # inside the scope, since the fakes did not exist before it: it goes too.
-            fake_ids = self._fake_ids()
+            seeds = self.seeds()
             for key, value in list(modules.items()):
-                if id(value) in fake_ids and key not in forced and not _owned(key):
+                if id(value) in seeds and not _owned(key):
                     forced[key] = value
+                    candidates.pop(key, None)
         if self.mode == "all":
             evicted = {**forced, **candidates}
-        elif self.mode == "dependents":
-            evicted = self._dependents(forced, candidates, fake_ids)
         else:
-            evicted = forced
+            taint = Taint(self.seeds() if seeds is None else seeds)
+            for key in recorder.refused:
+                if key in candidates:
+                    taint.add(key, candidates[key])
+            for key, module in forced.items():
+                taint.add(key, module)
+            evicted = {**forced, **dict(taint.spread(candidates))}
         for key, module in evicted.items():
-            if modules.get(key) is module:
-                del modules[key]
-            parent_name, _, child = key.rpartition(".")
-            parent = modules.get(parent_name) if parent_name else None
-            if parent is not None and read_attr(parent, child) is module:
-                delattr(parent, child)
-
-    def _fake_ids(self) -> set[int]:
-        ids = {id(fake) for fake in self.fakes}
-        for fake in self.fakes:
-            if not vars(fake).get("__saferemock_fake__"):
-                continue  # a module the caller gave: only the object itself is a fake
-            for key, value in vars(fake).items():
-                if key.startswith("__") or id(value) in _BUILTIN_IDS:
-                    continue
-                kind = type(value)
-                if kind in _SHARED_TYPES:
-                    continue
-                if issubclass(kind, types.ModuleType) and id(value) not in ids:
-                    continue  # a real submodule kept under a fake parent
-                ids.add(id(value))
-        return ids
-
-    def _dependents(
-        self, forced: dict[str, object], candidates: dict[str, object], fake_ids: set[int] | None
-    ) -> dict[str, object]:
-        if not candidates:
-            return forced
-        taint = _Taint(self._fake_ids() if fake_ids is None else fake_ids)
-        evicted = dict(forced)
-        for key, module in forced.items():
-            taint.add(key, module)
-        evicted.update(taint.spread(dict(candidates)))
-        return evicted
-
-
-class _Taint:
-    """What counts as a reference to a fake, growing as modules are evicted."""
-
-    __slots__ = ("dict_ids", "ids", "names")
-
-    def __init__(self, fake_ids: set[int]) -> None:
-        self.ids = fake_ids
-        self.dict_ids: set[int] = set()
-        self.names: set[str] = set()
-
-    def add(self, key: str, module: object) -> None:
-        self.ids.add(id(module))
-        self.names.add(key)
-        namespace = getattr(module, "__dict__", None)
-        if isinstance(namespace, dict):
-            self.dict_ids.add(id(namespace))
-
-    def spread(self, candidates: dict[str, Any]) -> list[tuple[str, Any]]:
-        """Take every candidate module that holds something tainted, until nothing changes.
-
-        A module holding a fake goes; so does one holding something from a module that
-        goes (its module object, a function whose globals are its namespace, a class
-        defined there or an instance of one).  Returns what was taken, in order.
-        """
-        taken: list[tuple[str, Any]] = []
-        changed = True
-        while changed:
-            changed = False
-            for key, module in list(candidates.items()):
-                if self.holds(key, module):
-                    del candidates[key]
-                    self.add(key, module)
-                    taken.append((key, module))
-                    changed = True
-        return taken
-
-    def holds(self, key: str, module: object) -> bool:
-        if id(module) in self.ids:
-            return True  # sys.modules["x"] = fake, done by the code under test
-        if not issubclass(type(module), types.ModuleType):
-            return False
-        namespace = vars(module)
-        for attr, value in list(namespace.items()):
-            kind = type(value)
-            if (
-                issubclass(kind, types.ModuleType)
-                and vars(value).get("__name__") == f"{key}.{attr}"
-            ):
-                continue  # a package's own submodule; eviction unbinds it from the package
-            if self._is_tainted(value, kind):
-                return True
-            if issubclass(kind, type) and vars(value).get("__module__") == key:
-                # Class bodies keep references too (``deserializer = AvroDeserializer``).
-                for member in list(vars(value).values()):
-                    if self._is_tainted(member, type(member)):
-                        return True
-        return False
-
-    def _is_tainted(self, value: object, kind: type) -> bool:
-        # type(value), never isinstance(): isinstance reads __class__, which a mock with
-        # a spec or a lazy proxy answers with something else.
-        if id(value) in self.ids:
-            return True
-        if issubclass(kind, mock.NonCallableMock):
-            return id(_mock_root(value)) in self.ids
-        if kind is types.FunctionType:
-            return id(cast(types.FunctionType, value).__globals__) in self.dict_ids
-        if issubclass(kind, type):
-            return vars(value).get("__module__") in self.names
-        return getattr(kind, "__module__", None) in self.names
-
-
-def _mock_root(value: object) -> object:
-    """Follow a child mock (``Fake.return_value.method``) up to the mock it came from."""
-    for _ in range(1000):
-        parent = vars(value).get("_mock_new_parent")
-        if parent is None:
-            return value
-        value = parent
-    return value  # pragma: no cover - a parent cycle
+            _unbind(key, module)
 
 
 # -- fake_module_tree -------------------------------------------------------------------
@@ -452,6 +439,7 @@ def _layout(names: tuple[Any, ...]) -> _Layout:
     if layout is None:
         for name in names:
             _check_name(name, "fake_module_tree()")
+            _check_replaceable(name, "fake_module_tree()")
         if len(_LAYOUTS) >= 512:
             _LAYOUTS.clear()  # a bound, not an LRU: the cache is only ever a shortcut
         layout = _LAYOUTS[names] = _Layout(tuple(dict.fromkeys(names)))
@@ -550,16 +538,30 @@ class FakeModuleTree(Activation[Mapping[str, types.ModuleType]]):
         """The dotted names given, in order (missing ancestors are faked too)."""
         return self._layout.names
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return f"fake_module_tree({list(self._layout.names)!r})"
 
-    def _apply(self, journal: Journal) -> Mapping[str, types.ModuleType]:
+    def leave_real(self, names: frozenset[str]) -> FakeModuleTree:
+        """A copy that never fakes a missing ancestor in ``names`` and evicts nothing.
+
+        ``fresh_import`` needs the package of the module it imports to be loaded for real,
+        and evicts by its own rule.
+        """
+        copy = FakeModuleTree.__new__(FakeModuleTree)
+        copy.__dict__.update(self.__dict__)
+        Activation.__init__(copy)
+        copy._evict = "none"
+        copy._protect = names
+        return copy
+
+    def apply(self, journal: Journal) -> Mapping[str, types.ModuleType]:
         __tracebackhide__ = True
         made: list[Any] = []
         if self._evict != "none":
-            evictor = _Evictor(_Recorder(), self._evict, made)
+            recorder = _Recorder()
             # Recorded first so that it runs last: by then our own items are gone and
             # real parents have their attributes back.
+            evictor = _Evictor(recorder, self._evict, lambda: _fake_ids(made))
             journal.callback("evicting the modules that hold fake_module_tree() fakes", evictor)
             evictor.recorder = _record_imports(journal)
         return _Fakes(self._install(journal, made))
@@ -665,37 +667,44 @@ def fake_module_tree(
 
 # -- block_modules ----------------------------------------------------------------------
 
-# Active blocks, by activation token: (names, "name." prefixes).  Changed only through a
-# journal, so the hook below blocks exactly what the active blocks say.
-_BLOCKED: Final[dict[int, tuple[frozenset[str], tuple[str, ...]]]] = {}
-_TOKENS: Final = itertools.count()
 
-
-def _blocked_by(name: str) -> str | None:
-    for names, prefixes in _BLOCKED.values():
-        if name in names:
-            return name
-        if name.startswith(prefixes):
-            return next(p[:-1] for p in prefixes if name.startswith(p))
-    return None
-
-
-def _make_hook(delegate: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
-    # Each activation wraps whatever is installed, and every wrapper reads the shared
-    # registry: a wrapper left in place after its own block stopped (blocks undone out of
-    # order) passes every import straight through.
+def _blocking_hook(delegate: Callable[[str, Any], Any], block: _Block) -> Callable[[str, Any], Any]:
+    # Each activation wraps whatever is installed.  A wrapper left in place after its own
+    # block stopped (blocks undone out of order) passes every import straight through.
     def _find_and_load(name: str, import_: Any) -> Any:
         __tracebackhide__ = True
-        blocked = _blocked_by(name)
-        if blocked is not None:
-            raise ModuleNotFoundError(
-                f"No module named {name!r}: saferemock.block_modules() blocked {blocked!r} "
-                "for this test.",
-                name=name,
-            )
+        if block.active:
+            blocked = block.covering(name)
+            if blocked is not None:
+                error = ModuleNotFoundError(
+                    f"No module named {name!r}: saferemock.block_modules() blocked "
+                    f"{blocked!r} for this test.",
+                    name=name,
+                )
+                setattr(error, _BLOCKED_MARK, True)
+                raise error
         return delegate(name, import_)
 
     return _find_and_load
+
+
+@final
+class _Block:
+    """The names one activation of :class:`BlockModules` blocks, while it is active."""
+
+    __slots__ = ("active", "names", "prefixes")
+
+    def __init__(self, names: frozenset[str], prefixes: tuple[str, ...]) -> None:
+        self.names = names
+        self.prefixes = prefixes
+        self.active = True
+
+    def covering(self, name: str) -> str | None:
+        if name in self.names:
+            return name
+        if name.startswith(self.prefixes):
+            return next(p[:-1] for p in self.prefixes if name.startswith(p))
+        return None
 
 
 @final
@@ -704,11 +713,18 @@ class BlockModules(Activation[None]):
 
     Example:
         >>> import saferemock as sm
-        >>> isinstance(sm.block_modules("ujson"), sm.BlockModules)
-        True
+        >>> blocker = sm.block_modules("ujson")
+        >>> blocker.names
+        ('ujson',)
+        >>> blocker.start()
+        >>> import ujson
+        Traceback (most recent call last):
+        ...
+        ModuleNotFoundError: No module named 'ujson': saferemock.block_modules() blocked 'ujson' for this test.
+        >>> blocker.stop()
     """
 
-    def __init__(self, *names: str) -> None:
+    def __init__(self, *names: str, evict: bool = True) -> None:
         __tracebackhide__ = True
         super().__init__()
         self._names = _check_names(names, "block_modules()", "names")
@@ -717,23 +733,34 @@ class BlockModules(Activation[None]):
                 "block_modules() was given no module names: pass at least one, such as "
                 "block_modules('ujson')."
             )
+        if not isinstance(evict, bool):
+            raise TypeError(f"block_modules() takes evict=True or False, not {evict!r}.")
         self._set = frozenset(self._names)
         self._prefixes = tuple(name + "." for name in self._names)
+        self._evict = evict
 
     @property
     def names(self) -> tuple[str, ...]:
         """The blocked module names."""
         return self._names
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return f"block_modules({', '.join(map(repr, self._names))})"
 
-    def _apply(self, journal: Journal) -> None:
+    def apply(self, journal: Journal) -> None:
         __tracebackhide__ = True
         modules = sys.modules
+        if self._evict:
+            # Recorded first so that it runs last, once the earlier copies are back.
+            evictor = _Evictor(_Recorder(), "all", set)
+            journal.callback("evicting the modules first imported while blocked", evictor)
+            evictor.recorder = _record_imports(journal)
+        block = _Block(self._set, self._prefixes)
         namespace = _BOOTSTRAP.__dict__
-        journal.setitem(namespace, "_find_and_load", _make_hook(namespace["_find_and_load"]))
-        journal.setitem(_BLOCKED, next(_TOKENS), (self._set, self._prefixes))
+        journal.setitem(
+            namespace, "_find_and_load", _blocking_hook(namespace["_find_and_load"], block)
+        )
+        journal.callback("ending the block", functools.partial(_unblock, block))
         for key in [key for key in list(modules) if key.startswith(self._prefixes)]:
             if key not in self._set and modules.get(key) is not None:
                 journal.delitem(modules, key)
@@ -747,14 +774,20 @@ class BlockModules(Activation[None]):
             journal.setitem(modules, name, None)
 
 
-def block_modules(*names: str) -> BlockModules:
+def _unblock(block: _Block) -> None:
+    block.active = False
+
+
+def block_modules(*names: str, evict: bool = True) -> BlockModules:
     """Make ``import name`` (and ``import name.anything``) fail inside a block.
 
     Imports raise ``ModuleNotFoundError`` saying saferemock blocked them, and
     ``importlib.util.find_spec(name)`` returns ``None``; copies already imported (and their
     submodules, and the attribute on the parent package) are hidden and put back on exit.
-    This is how a test reaches an optional-dependency fallback.  Context manager,
-    decorator, or ``start()``/``stop()``.
+    This is how a test reaches an optional-dependency fallback.  A module first imported
+    inside the block may have taken that fallback (``FAST = False``), so it is evicted on
+    exit, as ``mock.patch.dict(sys.modules, {name: None})`` would; ``evict=False`` keeps
+    it.  Context manager, decorator, or ``start()``/``stop()``.
 
     Example:
         >>> import importlib.util, saferemock as sm
@@ -769,7 +802,7 @@ def block_modules(*names: str) -> BlockModules:
         >>> import json
     """
     __tracebackhide__ = True
-    return BlockModules(*names)
+    return BlockModules(*names, evict=evict)
 
 
 # -- fresh_import -----------------------------------------------------------------------
@@ -787,14 +820,22 @@ def _add_note(exc: BaseException, note: str) -> None:
     notes.append(note)
 
 
+_FRESH_EVICT_CHOICES: Final = ("dependents", "all")
+
+
 @final
 class FreshImport(Activation[types.ModuleType]):
     """One ``sm.fresh_import(...)``; see :func:`fresh_import`.
 
     Example:
-        >>> import saferemock as sm
-        >>> isinstance(sm.fresh_import("json"), sm.FreshImport)
-        True
+        >>> import json, saferemock as sm
+        >>> importer = sm.fresh_import("json", env={"JSON_DEBUG": "1"})
+        >>> importer.name
+        'json'
+        >>> fresh = importer.start()
+        >>> fresh is json
+        False
+        >>> importer.stop()
     """
 
     _passes_value = True
@@ -807,16 +848,24 @@ class FreshImport(Activation[types.ModuleType]):
         blocked: Iterable[str] = (),
         env: Mapping[str, str | None] | None = None,
         patches: Iterable[str | Activation[Any]] = (),
+        evict: Literal["dependents", "all"] = "dependents",
     ) -> None:
         __tracebackhide__ = True
         super().__init__()
         caller = "fresh_import()"
         self._name = _check_name(name, caller)
-        self._tree = self._make_tree(fakes)
+        _check_replaceable(name, caller)
+        lineage = frozenset({*_ancestors(name), name})
+        self._tree = self._make_tree(fakes, lineage)
         self._blocked = _check_names(blocked, caller, "blocked")
         self._env = self._check_env(env)
         self._patches = self._check_patches(patches)
-        lineage = {*_ancestors(name), name}
+        if evict not in _FRESH_EVICT_CHOICES:
+            raise ModuleTreeError(
+                f"evict={evict!r} is not a choice for fresh_import(): pass 'dependents' (the "
+                "default) or 'all'."
+            )
+        self._evict: str = evict
         for fake in self._tree.names if self._tree else ():
             if fake in lineage:
                 raise ModuleTreeError(
@@ -829,18 +878,13 @@ class FreshImport(Activation[types.ModuleType]):
                     f"fresh_import({name!r}) cannot block {block!r}, which it must import; "
                     "block only what the module imports."
                 )
-        if self._tree is not None:
-            self._tree._protect = frozenset(lineage)
-        self._block = BlockModules(*self._blocked) if self._blocked else None
-        self._last_checks: list[tuple[Activation[Any], Any]] = []
+        self._block = BlockModules(*self._blocked, evict=False) if self._blocked else None
 
     @staticmethod
-    def _make_tree(fakes: object) -> FakeModuleTree | None:
+    def _make_tree(fakes: object, lineage: frozenset[str]) -> FakeModuleTree | None:
         __tracebackhide__ = True
         if isinstance(fakes, FakeModuleTree):
-            tree = fakes._copy()
-            tree._evict = "none"  # fresh_import evicts by its own rule
-            return tree
+            return fakes.leave_real(lineage)
         if isinstance(fakes, (str, bytes)):
             raise TypeError(
                 "fresh_import() takes fakes as a list of module names or a mapping, not the "
@@ -850,7 +894,7 @@ class FreshImport(Activation[types.ModuleType]):
             fakes = list(fakes)
         if not fakes and isinstance(fakes, (list, Mapping)):
             return None
-        return FakeModuleTree(cast(Tree, fakes), evict="none")
+        return FakeModuleTree(cast(Tree, fakes)).leave_real(lineage)
 
     @staticmethod
     def _check_env(env: object) -> dict[str, str | None]:
@@ -898,7 +942,7 @@ class FreshImport(Activation[types.ModuleType]):
         """The dotted name of the module imported afresh."""
         return self._name
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return f"fresh_import({self._name!r})"
 
     def _note(self) -> str:
@@ -921,29 +965,24 @@ class FreshImport(Activation[types.ModuleType]):
             "All of it was undone."
         )
 
-    def _apply(self, journal: Journal) -> types.ModuleType:
+    def apply(self, journal: Journal) -> types.ModuleType:
         __tracebackhide__ = True
         modules = sys.modules
-        made: list[Any] = []
-        checks: list[tuple[Activation[Any], Any]] = []
-        # Recorded first, so it runs after every patch is undone, and before _after_stop.
-        journal.callback("collecting the require_use checks", lambda: self._hand_over(checks))
-        evictor = _Evictor(_record_imports(journal), "dependents", made)
         # The order of the import contract: fakes, blocks, environment, patches, import.
-        if self._tree is not None:
-            self._tree._install(journal, made)
+        fakes = self._tree.apply(journal).values() if self._tree is not None else ()
         if self._block is not None:
-            self._block._apply(journal)
+            self._block.apply(journal)
+        # Installed after the blocks, so it sees a refused import pass on its way out.
+        recorder = _record_imports(journal)
         for key, value in self._env.items():
             if value is not None:
                 journal.setitem(os.environ, key, value)
             elif key in os.environ:
                 journal.delitem(os.environ, key)
-        for item in self._patches:
-            clone = item._copy()
-            checks.append((clone, clone._apply(journal)))
+        replacements = [item.apply(journal) for item in self._patches]
         name = self._name
-        hidden = [key for key in list(modules) if key == name or key.startswith(name + ".")]
+        prefix = name + "."
+        hidden = [key for key in list(modules) if key == name or key.startswith(prefix)]
         previous = modules.get(name)
         for key in hidden:
             journal.delitem(modules, key)
@@ -951,33 +990,67 @@ class FreshImport(Activation[types.ModuleType]):
         parent = modules.get(parent_name) if parent_name else None
         if previous is not None and parent is not None and read_attr(parent, child) is previous:
             journal.delattr(parent, child)
-        # Runs before the hidden copies come back, so their slots are free again.
-        evictor.size = len(modules)
-        journal.callback(f"evicting the modules {self._describe()} imported", evictor)
-        mark = len(evictor.recorder.loaded)
+
+        def seeds() -> set[int]:
+            return _fake_ids(fakes) | {id(value) for value in replacements}
+
+        # Modules imported later inside the block that hold a fake go too; this runs
+        # after our own import's modules are gone and before the hidden copies are back.
+        evictor = _Evictor(recorder, self._evict, seeds)
+        journal.callback(f"evicting the modules {self.describe()} imported", evictor)
+        mark = len(recorder.loaded)
         try:
             module = importlib.import_module(name)
         except BaseException as exc:
             _add_note(exc, self._note())
             raise
-        finally:
-            evictor.forced = evictor.recorder.loaded[mark:]
-            evictor.forced += [(key, modules.get(key)) for key in hidden]
+        loaded = recorder.loaded[mark:]
+        evictor.mark = len(recorder.loaded)
+        evictor.size = len(modules)
+        self._own_import(journal, loaded, seeds(), recorder.refused)
         return module
 
-    def _hand_over(self, checks: list[tuple[Activation[Any], Any]]) -> None:
-        self._last_checks = checks
+    def _own_import(
+        self,
+        journal: Journal,
+        loaded: list[tuple[str, object]],
+        seeds: set[int],
+        refused: set[str],
+    ) -> None:
+        """Make the modules our import brought in that must not outlive us changes of ours.
 
-    def _after_stop(self, run: Run[types.ModuleType]) -> None:
-        __tracebackhide__ = True
-        checks, self._last_checks = self._last_checks, []
-        for clone, value in checks:
-            clone._after_stop(Run(clone, Journal(), value))
+        The target and its submodules always; with ``evict="dependents"`` also what holds
+        a fake, a patch's mock or a blocked import's fallback, so a shared dependency that
+        merely got imported alongside keeps its identity.
+        """
+        modules = sys.modules
+        name = self._name
+        present = {key: module for key, module in loaded if modules.get(key) is module}
+        if self._evict == "all":
+            owned = present
+        else:
+            prefix = name + "."
+            owned = {
+                key: module
+                for key, module in present.items()
+                if key == name or key.startswith(prefix) or key in refused
+            }
+            candidates = {key: module for key, module in present.items() if key not in owned}
+            taint = Taint(seeds)
+            for key, module in owned.items():
+                taint.add(key, module)
+            owned.update(taint.spread(candidates))
+        for key, module in owned.items():
+            journal.adopt("item", modules, key, MISSING, module)
+            parent_name, _, child = key.rpartition(".")
+            parent = modules.get(parent_name) if parent_name else None
+            if parent is not None and read_attr(parent, child) is module:
+                journal.adopt("attr", parent, child, MISSING, module)
 
 
 def _patch_name(item: Activation[Any]) -> str:
     target = getattr(item, "target", None)
-    return target if isinstance(target, str) else item._describe()
+    return target if isinstance(target, str) else item.describe()
 
 
 def fresh_import(
@@ -987,6 +1060,7 @@ def fresh_import(
     blocked: Iterable[str] = (),
     env: Mapping[str, str | None] | None = None,
     patches: Iterable[str | Activation[Any]] = (),
+    evict: Literal["dependents", "all"] = "dependents",
 ) -> FreshImport:
     """Import ``name`` afresh under fakes, blocks, environment variables and patches.
 
@@ -994,11 +1068,21 @@ def fresh_import(
     made explicit: ``fakes`` (as :func:`fake_module_tree`), ``blocked`` (as
     :func:`block_modules`), ``env`` (``None`` deletes a variable), ``patches``
     (``sm.patch`` objects, or target strings that become ``sm.patch(target)``), then the
-    import.  On exit everything is undone in reverse; the fresh module and every module
-    first imported with it are evicted, modules imported later inside the block that hold
-    a fake are evicted too, and a copy of ``name`` imported before is put back in
-    ``sys.modules`` and on its parent package.  If the import raises, everything is
-    undone and the exception propagates with a note listing what was set up.
+    import.  On exit everything is undone in reverse, and a copy of ``name`` imported
+    before is put back in ``sys.modules`` and on its parent package.  If the import
+    raises, everything is undone and the exception propagates with a note listing what
+    was set up.
+
+    Which modules imported along the way are evicted on exit: the fresh module and its
+    submodules always.  With ``evict="dependents"`` (the default), also every module
+    that captured something from the controlled world (a fake, a patch's mock, or the
+    fallback of a blocked import), directly or through another evicted module, while a
+    shared dependency that merely got imported alongside keeps its identity, so objects
+    made inside stay instances of live classes and registries see each class once.  With
+    ``evict="all"``, every module first imported inside the block goes: the choice when
+    a module reads the environment at import, or checks ``find_spec`` instead of
+    importing, so the rule cannot see what it captured; the price is that objects made
+    inside become instances of classes no longer in ``sys.modules``.
 
     Example:
         >>> import json, sys, saferemock as sm
@@ -1009,4 +1093,4 @@ def fresh_import(
         True
     """
     __tracebackhide__ = True
-    return FreshImport(name, fakes=fakes, blocked=blocked, env=env, patches=patches)
+    return FreshImport(name, fakes=fakes, blocked=blocked, env=env, patches=patches, evict=evict)

@@ -3,26 +3,33 @@
 Differences from the stdlib, all on purpose:
 
 * with no ``new``, the replacement is autospecced (lazily, so it is cheap);
-* the change goes through the teardown engine, so undo never clobbers and stacked
-  patches of one slot unwind right in any order;
+* the change goes through the teardown engine, so stacked patches of one slot (saferemock's
+  or a foreign patcher's) unwind to the original in any order;
 * ``require_use=True`` catches the patch that the code under test never touched.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, TypeVar, overload
 from unittest import mock
 
 from typing_extensions import final
 
-from saferemock._activation import Activation, Run
+from saferemock._activation import Activation, stopall
 from saferemock._autospec import create_autospec, is_mock, is_mock_like
 from saferemock._missing import MISSING
-from saferemock._targets import missing_attribute, resolve, split_target
-from saferemock._undo import Journal, read_attr, untouched
-from saferemock.exceptions import SaferemockError, UnusedPatchError
+from saferemock._targets import missing_attribute, resolve, split_target, suggest
+from saferemock._undo import Journal, describe_owner, read_attr, untouched
+from saferemock.exceptions import (
+    InvalidTargetError,
+    SaferemockError,
+    TargetAttributeError,
+    UnusedPatchError,
+)
 
 __all__ = ["DEFAULT", "Patch", "PatchDict", "patch", "settings"]
 
@@ -121,10 +128,10 @@ class Patch(Activation[Any]):
         """The dotted target this patch replaces, as given."""
         return self._description
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         return f"the patch of {self._description!r}"
 
-    def _apply(self, journal: Journal) -> Any:
+    def apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True
         owner, name = self._getter()
         raw = read_attr(owner, name)
@@ -134,6 +141,9 @@ class Patch(Activation[Any]):
                 raise missing_attribute(owner, name)
             new, stored = self._replacement(owner, name, raw, exists)
         journal.setattr(owner, name, stored)
+        require = settings.require_use if self._require_use is None else self._require_use
+        if require and self._new is DEFAULT:
+            journal.after_close(lambda: self._check_used(new))
         return new
 
     def _replacement(self, owner: Any, name: str, raw: Any, exists: bool) -> tuple[Any, Any]:
@@ -191,15 +201,24 @@ class Patch(Activation[Any]):
             factory = mock.AsyncMock if is_async else mock.MagicMock
         return factory(**kwargs)
 
-    def _after_stop(self, run: Run[Any]) -> None:
+    def _check_used(self, replacement: object) -> None:
         __tracebackhide__ = True
-        require = settings.require_use if self._require_use is None else self._require_use
-        if require and self._new is DEFAULT and not _used(run.value):
+        if not _used(replacement):
             raise UnusedPatchError(
                 f"The patch of {self._description!r} was never used: nothing called it or "
                 "read an attribute of it, which usually means the code under test imports "
                 "the name from somewhere else; patch it where it is looked up."
             )
+
+
+def _is_mapping(value: object) -> bool:
+    """Tell whether ``value`` can be patched item by item and listed by key."""
+    if isinstance(value, MutableMapping):
+        return True
+    return all(
+        callable(getattr(value, method, None))
+        for method in ("__getitem__", "__setitem__", "__delitem__", "__iter__", "keys")
+    )
 
 
 @final
@@ -228,32 +247,82 @@ class PatchDict(Activation[Any]):
         super().__init__()
         if isinstance(in_dict, str):
             split_target(in_dict)
-        self._in_dict = in_dict
-        self._values = dict(values)
+        elif not _is_mapping(in_dict):
+            raise TypeError(
+                f"patch.dict() takes a mapping such as os.environ, or its dotted name such "
+                f"as 'os.environ', not {in_dict!r}."
+            )
+        try:
+            self._values = dict(values)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"patch.dict() takes values as a mapping or as (key, value) pairs, not {values!r}."
+            ) from None
         self._values.update(kwargs)
+        if in_dict is os.environ or isinstance(in_dict, os._Environ):
+            _check_environ(self._values)
+        self._in_dict = in_dict
         self._clear = clear
 
-    def _describe(self) -> str:
-        return (
-            f"the patch of dict {self._in_dict!r}"
-            if isinstance(self._in_dict, str)
-            else ("the patch of a dict")
-        )
+    def describe(self) -> str:
+        if isinstance(self._in_dict, str):
+            return f"the patch of dict {self._in_dict!r}"
+        if self._in_dict is os.environ:
+            return "the patch of dict os.environ"
+        if self._in_dict is sys.modules:
+            return "the patch of dict sys.modules"
+        return "the patch of a dict"
 
-    def _apply(self, journal: Journal) -> Any:
+    def _resolve(self) -> MutableMapping[Any, Any]:
         __tracebackhide__ = True
         in_dict = self._in_dict
-        if isinstance(in_dict, str):
-            owner, name = resolve(in_dict)
-            if not hasattr(owner, name):
-                raise missing_attribute(owner, name)
-            in_dict = getattr(owner, name)
+        if not isinstance(in_dict, str):
+            return in_dict
+        owner, name = resolve(in_dict)
+        found = getattr(owner, name, MISSING)
+        if found is MISSING:
+            hint = suggest(name, dir(owner))
+            raise TargetAttributeError(
+                f"Cannot patch.dict({in_dict!r}): {describe_owner(owner)} has no attribute "
+                f"{name!r}{hint or '; name a mapping that exists, such as os.environ.'}"
+            )
+        if not _is_mapping(found):
+            raise InvalidTargetError(
+                f"Cannot patch.dict({in_dict!r}): it is {type(found).__name__!r} object, not a "
+                "mapping; use sm.patch() to replace it, or name a dict such as 'os.environ'."
+            )
+        if isinstance(found, os._Environ):
+            _check_environ(self._values)
+        return found  # type: ignore[no-any-return]
+
+    def apply(self, journal: Journal) -> Any:
+        __tracebackhide__ = True
+        in_dict = self._resolve()
+        # The whole mapping comes back at the end, as unittest.mock.patch.dict does: keys
+        # added inside are removed and changed ones restored.  The items set here are
+        # also layers of their own, so other patches of the same keys unwind right.
+        snapshot = journal.snapshot(in_dict)
         if self._clear:
             for key in list(in_dict):
-                journal.delitem(in_dict, key)
+                journal.delitem(in_dict, key, snapshot)
         for key, value in self._values.items():
-            journal.setitem(in_dict, key, value)
+            journal.setitem(in_dict, key, value, snapshot)
         return in_dict
+
+
+def _check_environ(values: Mapping[Any, Any]) -> None:
+    __tracebackhide__ = True
+    for key, value in values.items():
+        if not isinstance(key, str):
+            raise TypeError(
+                f"os.environ takes names as strings: patch.dict() got the name {key!r}; "
+                f"write {str(key)!r}."
+            )
+        if not isinstance(value, str):
+            raise TypeError(
+                f"os.environ takes values as strings: patch.dict() got {key!r}: {value!r}; "
+                f"write {key!r}: {str(value)!r}."
+            )
 
 
 @final
@@ -375,6 +444,16 @@ class _PatchNamespace:
             raise TypeError(
                 f"patch.object() takes the attribute name as a string, not {attribute!r}."
             )
+        if isinstance(target, str):
+            raise InvalidTargetError(
+                f"patch.object() takes the object to patch, not the string {target!r}: pass "
+                f"the object itself, or use sm.patch({target + '.' + attribute!r})."
+            )
+        if target is None:
+            raise InvalidTargetError(
+                f"patch.object() takes the object to patch, not None: pass the module, class "
+                f"or instance whose {attribute!r} to replace."
+            )
         return Patch(
             lambda: (target, attribute),
             f"{_qualname(target)}.{attribute}",
@@ -397,31 +476,37 @@ class _PatchNamespace:
     ) -> PatchDict:
         """Set items of a mapping (or of the mapping at a dotted path) for a block.
 
-        As :func:`unittest.mock.patch.dict`, but each item is restored exactly: keys that
-        were absent are deleted, and a key someone else changed meanwhile is left alone
-        with a warning.  As a decorator it passes no extra argument.
+        Exactly :func:`unittest.mock.patch.dict`: when the block ends, the whole mapping
+        is put back as it was when it started, so keys the code under test added are
+        removed and changed ones restored (for ``sys.modules``: modules imported inside
+        are forgotten, and their package attributes too).  ``clear=True`` empties the
+        mapping first; ``values`` is a mapping or ``(key, value)`` pairs.  Other saferemock
+        patches of the same keys that are still active keep their values.  As a
+        decorator it passes no extra argument.
 
         Example:
             >>> import os, saferemock as sm
             >>> with sm.patch.dict(os.environ, {"APP_MODE": "test"}):
             ...     os.environ["APP_MODE"]
+            ...     os.environ["ADDED_INSIDE"] = "1"
             'test'
-            >>> "APP_MODE" in os.environ
-            False
+            >>> "APP_MODE" in os.environ, "ADDED_INSIDE" in os.environ
+            (False, False)
         """
         __tracebackhide__ = True
         return PatchDict(in_dict, values, clear, kwargs)
 
     @staticmethod
     def stopall() -> None:
-        """Stop every saferemock activation still active (same as :func:`saferemock.stopall`).
+        """Stop what ``start()`` began and nothing else owns (same as :func:`saferemock.stopall`).
 
         Example:
-            >>> import saferemock as sm
+            >>> import json, saferemock as sm
+            >>> _ = sm.patch("json.dumps").start()
             >>> sm.patch.stopall()
+            >>> json.dumps.__module__
+            'json'
         """
-        from saferemock._activation import stopall
-
         stopall()
 
 

@@ -1,67 +1,81 @@
 """``SafeMock``: every primitive as a method, each started at once and undone together.
 
 This is the object behind the ``safemock`` fixtures and :class:`SafeMockTestCase`.  Each
-method builds the primitive through the public factory of the same name, starts it at
-once (as ``mocker.patch`` does) and records what it started; :meth:`SafeMock.close` stops
-all of it, newest first, keeps going past failures and raises one
-:class:`~saferemock.UndoError`.
+method is derived from the public factory of the same name (same parameters, same
+types): it builds the primitive, starts it at once (as ``mocker.patch`` does) under the
+object's own journal, and returns what a ``with`` block would yield.
+:meth:`SafeMock.close` undoes all of it, newest first, keeps going past failures and
+raises once.
 
-The object records its runs itself instead of opening a ``saferemock.scope()`` when it is
-created: a scope is the innermost one of the current context, so it would also swallow
-activations the test started on its own (hiding a leak from the guard) or ones started
-through another, longer-lived ``SafeMock`` (undoing a module fixture's patch at the end of
-one test).  The guard learns which runs belong to a fixture through :func:`owner_of`.
+The journal is a child of the root, not of the current ``saferemock.scope()``: a
+``SafeMock`` is an owner in its own right, so a scope the test happens to have open
+neither swallows what a longer-lived fixture started nor hides it from the guard.
 """
 
 from __future__ import annotations
 
-import types
+import functools
+import inspect
+import textwrap
 import unittest
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from collections.abc import Callable
+from typing import Any, Concatenate, TypeVar
 
-from typing_extensions import Self, final
+from typing_extensions import ParamSpec, Self, final
 
-import saferemock
-from saferemock._activation import Activation, Run, start_collecting
-from saferemock._patch import DEFAULT
-from saferemock._patch import patch as _patch
-from saferemock.exceptions import SaferemockError, UndoError
+from saferemock._activation import Activation
+from saferemock._async import (
+    async_context_manager,
+    async_iterator,
+    async_raise,
+    async_return,
+    async_sequence,
+)
+from saferemock._attrs import fresh_attr
+from saferemock._autospec import create_autospec
+from saferemock._builtins import patch_builtin
+from saferemock._caches import clear_caches
+from saferemock._fakeopen import fake_open
+from saferemock._modules import block_modules, fake_module_tree, fresh_import
+from saferemock._patch import patch
+from saferemock._undo import ROOT, Journal
+from saferemock.exceptions import SaferemockError
 
-if TYPE_CHECKING:
-    from unittest import mock
+__all__ = ["SafeMock", "SafeMockTestCase"]
 
-    from saferemock._async import ExceptionLike
-    from saferemock._caches import CachesCleared, Target
-    from saferemock._fakeopen import Contents
-    from saferemock._modules import Evict, FakeModuleTree, Tree
-
-__all__ = ["SafeMock", "SafeMockTestCase", "owner_of"]
-
+P = ParamSpec("P")
 T = TypeVar("T")
-M = TypeVar("M", bound=MutableMapping[Any, Any])
-
-# Runs started through a SafeMock, by id, with a strong reference to the run so the id
-# cannot be reused while the entry exists.  The guard asks owner_of(run) whether a run it
-# sees still active belongs to a fixture (and whether that fixture is intentional).
-_OWNERS: dict[int, tuple[Run[Any], SafeMock]] = {}
 
 
-def owner_of(run: Run[Any]) -> SafeMock | None:
-    """Return the :class:`SafeMock` that started ``run`` (or a run nested in it), if any.
+def _started(
+    factory: Callable[P, Activation[T]], example: str, name: str = ""
+) -> Callable[Concatenate[Any, P], T]:
+    """A method that starts ``factory(...)`` under its object's journal and returns the value.
 
-    Example:
-        >>> import saferemock as sm
-        >>> from saferemock._activation import active_runs
-        >>> with sm.SafeMock(intentional=True) as safemock:
-        ...     _ = safemock.patch("json.dumps")
-        ...     owner_of(active_runs()[-1]) is safemock
-        True
+    The object is a :class:`SafeMock`, or the ``patch`` namespace of one; ``name`` is the
+    method's name as users call it, when it is not the factory's.
     """
-    entry = _OWNERS.get(id(run))
-    if entry is None or entry[0] is not run:
-        return None
-    return entry[1]
+    name = name or factory.__name__
+
+    @functools.wraps(factory)
+    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        __tracebackhide__ = True
+        owner: SafeMock = self if isinstance(self, SafeMock) else self._safemock
+        return owner._start(name, lambda: factory(*args, **kwargs))
+
+    method.__doc__ = (
+        f"Start ``saferemock.{name}`` at once; :meth:`SafeMock.close` undoes it.\n\n"
+        f"Takes the arguments of the factory and returns what its ``with`` block yields.\n\n"
+        f"Example:\n{textwrap.indent(textwrap.dedent(example).strip(), '    ')}\n"
+    )
+    # The factory's parameters after self; __wrapped__ would make inspect drop the first.
+    del method.__wrapped__
+    signature = inspect.signature(factory)
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[self_parameter, *signature.parameters.values()]
+    )
+    return method
 
 
 @final
@@ -76,159 +90,48 @@ class _SafeMockPatch:
     def __repr__(self) -> str:
         return f"<patch of {self._safemock!r}>"
 
-    @overload
-    def __call__(
-        self,
-        target: str,
-        new: T,
-        spec: Any = None,
-        create: bool = False,
-        spec_set: Any = None,
-        autospec: Any = None,
-        new_callable: Any = None,
-        *,
-        require_use: bool | None = None,
-        **kwargs: Any,
-    ) -> T: ...
-
-    @overload
-    def __call__(
-        self,
-        target: str,
-        *,
-        spec: Any = None,
-        create: bool = False,
-        spec_set: Any = None,
-        autospec: Any = None,
-        new_callable: Any = None,
-        require_use: bool | None = None,
-        **kwargs: Any,
-    ) -> Any: ...
-
-    def __call__(
-        self,
-        target: str,
-        new: Any = DEFAULT,
-        spec: Any = None,
-        create: bool = False,
-        spec_set: Any = None,
-        autospec: Any = None,
-        new_callable: Any = None,
-        *,
-        require_use: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Start :func:`saferemock.patch` on ``target`` and return the replacement.
-
-        Autospecced when no ``new`` is given; undone by :meth:`SafeMock.close`.
-
-        Example:
-            >>> import json, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     dumps = safemock.patch("json.dumps", return_value="{}")
-            ...     json.dumps([1])
-            '{}'
-            >>> dumps.assert_called_once_with([1])
-            >>> json.dumps([1])
-            '[1]'
+    __call__ = _started(
+        patch.__call__,
         """
-        __tracebackhide__ = True
-        self._safemock._check_open("patch")
-        return self._safemock._start(
-            _patch(
-                target,
-                new,
-                spec,
-                create,
-                spec_set,
-                autospec,
-                new_callable,
-                require_use=require_use,
-                **kwargs,
-            )
-        )
+        >>> import json, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     dumps = safemock.patch("json.dumps", return_value="{}")
+        ...     json.dumps([1])
+        '{}'
+        >>> dumps.assert_called_once_with([1])
+        >>> json.dumps([1])
+        '[1]'
+        """,
+        "patch",
+    )
 
-    def object(
-        self,
-        target: Any,
-        attribute: str,
-        new: Any = DEFAULT,
-        spec: Any = None,
-        create: bool = False,
-        spec_set: Any = None,
-        autospec: Any = None,
-        new_callable: Any = None,
-        *,
-        require_use: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Start :meth:`saferemock.patch.object` and return the replacement.
-
-        Example:
-            >>> import json, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     loads = safemock.patch.object(json, "loads", return_value={})
-            ...     json.loads("[]")
-            {}
-            >>> json.loads("[]")
-            []
+    object = _started(
+        patch.object,
         """
-        __tracebackhide__ = True
-        self._safemock._check_open("patch.object")
-        return self._safemock._start(
-            _patch.object(
-                target,
-                attribute,
-                new,
-                spec,
-                create,
-                spec_set,
-                autospec,
-                new_callable,
-                require_use=require_use,
-                **kwargs,
-            )
-        )
+        >>> import json, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     loads = safemock.patch.object(json, "loads", return_value={})
+        ...     json.loads("[]")
+        {}
+        >>> json.loads("[]")
+        []
+        """,
+        "patch.object",
+    )
 
-    @overload
-    def dict(
-        self,
-        in_dict: M,
-        values: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (),
-        clear: bool = False,
-        **kwargs: Any,
-    ) -> M: ...
-
-    @overload
-    def dict(
-        self,
-        in_dict: str,
-        values: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (),
-        clear: bool = False,
-        **kwargs: Any,
-    ) -> Any: ...
-
-    def dict(
-        self,
-        in_dict: MutableMapping[Any, Any] | str,
-        values: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (),
-        clear: bool = False,
-        **kwargs: Any,
-    ) -> Any:
-        """Start :meth:`saferemock.patch.dict` and return the patched mapping.
-
-        Example:
-            >>> import os, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     env = safemock.patch.dict(os.environ, {"APP_MODE": "test"})
-            ...     os.environ["APP_MODE"], env is os.environ
-            ('test', True)
-            >>> "APP_MODE" in os.environ
-            False
+    dict = _started(
+        patch.dict,
         """
-        __tracebackhide__ = True
-        self._safemock._check_open("patch.dict")
-        return self._safemock._start(_patch.dict(in_dict, values, clear, **kwargs))
+        >>> import os, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     env = safemock.patch.dict(os.environ, {"APP_MODE": "test"})
+        ...     os.environ["APP_MODE"], env is os.environ
+        ('test', True)
+        >>> "APP_MODE" in os.environ
+        False
+        """,
+        "patch.dict",
+    )
 
 
 @final
@@ -240,9 +143,11 @@ class SafeMock:
 
         def test_upload(safemock: sm.SafeMock) -> None: ...
 
-    Each method starts its primitive right away and returns what a ``with`` block would
-    yield; :meth:`close` undoes everything newest first.  ``intentional=True`` marks
-    session-wide fakes the pollution guard must never report.
+    Each method takes the arguments of the factory of the same name, starts the
+    primitive right away and returns what a ``with`` block would yield; :meth:`close`
+    undoes everything newest first.  ``intentional=True`` marks session-wide fakes the
+    pollution guard never reports; ``holder`` names the owner that closes the object
+    (a fixture), so the guard leaves what it holds alone until then.
 
     Example:
         >>> import json, os, saferemock as sm
@@ -260,18 +165,22 @@ class SafeMock:
         saferemock.SaferemockError: Cannot call safemock.patch(): this SafeMock is closed, so nothing started now would be undone; use the safemock of a fixture or test that is still running, or create a new SafeMock.
     """
 
-    __slots__ = ("_closed", "_runs", "intentional", "patch")
+    __slots__ = ("_closed", "_journal", "holder", "intentional", "patch")
 
     intentional: bool
     """Whether the guard treats what this object changed as a deliberate, session-wide fake."""
 
+    holder: str | None
+    """Who closes this object (``"fixture 'safemock'"``), or None when the test itself must."""
+
     patch: _SafeMockPatch
     """:data:`saferemock.patch`, started at once, with ``.object`` and ``.dict``."""
 
-    def __init__(self, *, intentional: bool = False) -> None:
+    def __init__(self, *, intentional: bool = False, holder: str | None = None) -> None:
         self.intentional = intentional
+        self.holder = holder
         self.patch = _SafeMockPatch(self)
-        self._runs: list[Run[Any]] = []
+        self._journal: Journal | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -294,19 +203,20 @@ class SafeMock:
         """
         return self._closed
 
-    def active_runs(self) -> list[Run[Any]]:
-        """Return the runs this object started that are still active, oldest first.
+    def active_runs(self) -> list[Journal]:
+        """Return one record per primitive started and still active, oldest first.
 
-        Runs that a primitive starts inside its own ``start()`` count too.
+        Each has the ``activation`` that was started and the ``value`` it returned.
 
         Example:
             >>> import saferemock as sm
             >>> with sm.SafeMock() as safemock:
-            ...     _ = safemock.patch("json.dumps")
-            ...     len(safemock.active_runs())
-            1
+            ...     dumps = safemock.patch("json.dumps")
+            ...     [run.value is dumps for run in safemock.active_runs()]
+            [True]
         """
-        return [run for run in self._runs if not run.stopped]
+        journal = self._journal
+        return journal.children() if journal is not None else []
 
     def stopall(self) -> None:
         """Undo everything started so far, newest first; the object stays usable.
@@ -324,7 +234,9 @@ class SafeMock:
         """
         __tracebackhide__ = True
         self._check_open("stopall")
-        self._stop_runs(failed=False)
+        journal = self._journal
+        if journal is not None:
+            journal.undo()
 
     def close(self, *, failed: bool = False) -> None:
         """Undo everything started, newest first, and refuse further use; closing twice is a no-op.
@@ -342,10 +254,10 @@ class SafeMock:
             '1'
         """
         __tracebackhide__ = True
-        if self._closed and not self._runs:
-            return
         self._closed = True
-        self._stop_runs(failed=failed)
+        journal, self._journal = self._journal, None
+        if journal is not None:
+            journal.close(failed=failed)
 
     def __enter__(self) -> Self:
         return self
@@ -363,332 +275,124 @@ class SafeMock:
                 "running, or create a new SafeMock."
             )
 
-    def _start(self, activation: Activation[T]) -> T:
-        """Start ``activation`` and own every run it started, its own and nested ones."""
+    def _start(self, method: str, build: Callable[[], Activation[T]]) -> T:
+        """Build an activation and start it under this object's journal."""
         __tracebackhide__ = True
-        value, runs = start_collecting(activation)
-        for run in runs:
-            _OWNERS[id(run)] = (run, self)
-        self._runs.extend(runs)
-        return value
+        self._check_open(method)
+        activation = build()
+        journal = self._journal
+        if journal is None:
+            holder = self.holder or ("intentional fakes" if self.intentional else None)
+            journal = self._journal = Journal(ROOT, "safemock", holder=holder)
+        return activation.open("start", journal).value  # type: ignore[no-any-return]
 
-    def _stop_runs(self, *, failed: bool) -> None:
-        __tracebackhide__ = True
-        errors: list[BaseException] = []
-        steps: list[str] = []
-        # Popping one run at a time keeps the rest owned (and stoppable by a later
-        # close()) if a KeyboardInterrupt cuts the loop short.
-        while self._runs:
-            run = self._runs.pop()
-            _OWNERS.pop(id(run), None)
-            if run.stopped:
-                continue
-            try:
-                run.stop(failed=failed)
-            except UndoError as exc:
-                errors.extend(exc.errors)
-                steps.extend(exc.steps)
-            except Exception as exc:
-                errors.append(exc)
-                steps.append(f"stopping {run.activation._describe()}")
-        if len(errors) == 1 and isinstance(errors[0], SaferemockError):
-            # A lone check that failed (an unused require_use patch) reads best as itself;
-            # a failed restore keeps the UndoError that names the slot.
-            raise errors[0]
-        if errors:
-            raise UndoError(errors, steps)
+    # -- primitives that change global state: started at once, undone by close() ----------
 
-    # -- mocks ---------------------------------------------------------------------------
-
-    def create_autospec(
-        self,
-        spec: Any,
-        spec_set: bool = False,
-        instance: bool = False,
-        _parent: Any = None,
-        _name: Any = None,
-        *,
-        unsafe: bool = False,
-        **kwargs: Any,
-    ) -> Any:
-        """Return :func:`saferemock.create_autospec` of ``spec`` (a new mock; nothing to undo).
-
-        Example:
-            >>> import json, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     dumps = safemock.create_autospec(json.dumps, return_value="{}")
-            ...     dumps({})
-            '{}'
-            >>> dumps(1, 2)
-            Traceback (most recent call last):
-            ...
-            TypeError: too many positional arguments
+    fake_module_tree = _started(
+        fake_module_tree,
         """
-        __tracebackhide__ = True
-        self._check_open("create_autospec")
-        return saferemock.create_autospec(
-            spec, spec_set, instance, _parent, _name, unsafe=unsafe, **kwargs
-        )
+        >>> import sys, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     fakes = safemock.fake_module_tree(["grpc.aio"])
+        ...     import grpc.aio
+        ...     grpc.aio is fakes["grpc.aio"]
+        True
+        >>> "grpc" in sys.modules
+        False
+        """,
+    )
 
-    # -- modules (issue 3) ---------------------------------------------------------------
-
-    def fake_module_tree(
-        self,
-        tree: Tree,
-        *,
-        strict: bool = False,
-        keep_real: bool = False,
-        evict: Evict = "dependents",
-    ) -> Mapping[str, types.ModuleType]:
-        """Start :func:`saferemock.fake_module_tree` and return the fakes by dotted name.
-
-        Example:
-            >>> import sys, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     fakes = safemock.fake_module_tree(["grpc.aio"])
-            ...     import grpc.aio
-            ...     grpc.aio is fakes["grpc.aio"]
-            True
-            >>> "grpc" in sys.modules
-            False
+    block_modules = _started(
+        block_modules,
         """
-        __tracebackhide__ = True
-        self._check_open("fake_module_tree")
-        return self._start(
-            saferemock.fake_module_tree(tree, strict=strict, keep_real=keep_real, evict=evict)
-        )
+        >>> import saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     safemock.block_modules("json")
+        ...     try:
+        ...         import json
+        ...     except ModuleNotFoundError:
+        ...         print("blocked")
+        blocked
+        >>> import json
+        """,
+    )
 
-    def block_modules(self, *names: str) -> None:
-        """Start :func:`saferemock.block_modules`: importing ``names`` raises ``ModuleNotFoundError``.
-
-        Example:
-            >>> import saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     _ = safemock.block_modules("json")
-            ...     try:
-            ...         import json
-            ...     except ModuleNotFoundError:
-            ...         print("blocked")
-            blocked
-            >>> import json
+    fresh_import = _started(
+        fresh_import,
         """
-        __tracebackhide__ = True
-        self._check_open("block_modules")
-        self._start(saferemock.block_modules(*names))
+        >>> import json, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     fresh = safemock.fresh_import("json")
+        ...     fresh is json
+        False
+        >>> import json as again
+        >>> again is json
+        True
+        """,
+    )
 
-    def fresh_import(
-        self,
-        name: str,
-        *,
-        fakes: Tree | FakeModuleTree = (),
-        blocked: Iterable[str] = (),
-        env: Mapping[str, str | None] | None = None,
-        patches: Iterable[str | Activation[Any]] = (),
-    ) -> types.ModuleType:
-        """Start :func:`saferemock.fresh_import` and return the freshly imported module.
-
-        Example:
-            >>> import json, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     fresh = safemock.fresh_import("json")
-            ...     fresh is json
-            False
-            >>> import json as again
-            >>> again is json
-            True
+    patch_builtin = _started(
+        patch_builtin,
         """
-        __tracebackhide__ = True
-        self._check_open("fresh_import")
-        return self._start(
-            saferemock.fresh_import(name, fakes=fakes, blocked=blocked, env=env, patches=patches)
-        )
+        >>> import saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     fake_input = safemock.patch_builtin("input", return_value="yes")
+        ...     input("Continue? ")
+        'yes'
+        >>> fake_input.assert_called_once_with("Continue? ")
+        """,
+    )
 
-    # -- builtins, attributes, caches (issue 4) ------------------------------------------
-
-    def patch_builtin(
-        self,
-        name: str,
-        new: Any = DEFAULT,
-        *,
-        module: types.ModuleType | str | None = None,
-        autospec: bool = True,
-        **kwargs: Any,
-    ) -> Any:
-        """Start :func:`saferemock.patch_builtin` and return the replacement.
-
-        Example:
-            >>> import saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     fake_input = safemock.patch_builtin("input", return_value="yes")
-            ...     input("Continue? ")
-            'yes'
-            >>> fake_input.assert_called_once_with("Continue? ")
-            >>> import json
-            >>> with sm.SafeMock() as safemock:
-            ...     fake_open = safemock.patch_builtin("open", module="json")
-            ...     vars(json)["open"] is fake_open
-            True
-            >>> "open" in vars(json)
-            False
+    fake_open = _started(
+        fake_open,
         """
-        __tracebackhide__ = True
-        self._check_open("patch_builtin")
-        return self._start(
-            saferemock.patch_builtin(name, new, module=module, autospec=autospec, **kwargs)
-        )
+        >>> import saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     fake = safemock.fake_open({"config.yaml": "debug: true"})
+        ...     with open("config.yaml") as f:
+        ...         f.read()
+        'debug: true'
+        >>> fake.assert_called_once_with("config.yaml")
+        """,
+    )
 
-    def fake_open(
-        self,
-        files: Mapping[Any, Contents] | None = None,
-        *,
-        module: Any = None,
-        strict: bool = True,
-    ) -> Any:
-        """Start :func:`saferemock.fake_open` and return the fake (an in-memory file map).
-
-        Example:
-            >>> import saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     fake = safemock.fake_open({"config.yaml": "debug: true"})
-            ...     with open("config.yaml") as f:
-            ...         f.read()
-            'debug: true'
-            >>> fake.assert_called_once_with("config.yaml")
+    fresh_attr = _started(
+        fresh_attr,
         """
-        __tracebackhide__ = True
-        self._check_open("fake_open")
-        return self._start(saferemock.fake_open(files, module=module, strict=strict))
+        >>> import json, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     loads = safemock.fresh_attr("json.loads")
+        ...     loads.return_value = {"a": 1}
+        ...     json.loads("{}")
+        {'a': 1}
+        >>> json.loads("{}")
+        {}
+        """,
+    )
 
-    def fresh_attr(
-        self,
-        target: object,
-        attribute: str | None = None,
-        *,
-        autospec: bool = True,
-        new: object = None,
-    ) -> Any:
-        """Start :func:`saferemock.fresh_attr` and return the brand-new mock.
-
-        Example:
-            >>> import json, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     loads = safemock.fresh_attr("json.loads")
-            ...     loads.return_value = {"a": 1}
-            ...     json.loads("{}")
-            {'a': 1}
-            >>> json.loads("{}")
-            {}
+    clear_caches = _started(
+        clear_caches,
         """
-        __tracebackhide__ = True
-        self._check_open("fresh_attr")
-        return self._start(saferemock.fresh_attr(target, attribute, autospec=autospec, new=new))
+        >>> import functools, saferemock as sm
+        >>> @functools.cache
+        ... def load() -> list[int]:
+        ...     return []
+        >>> load().append(1)
+        >>> with sm.SafeMock() as safemock:
+        ...     _ = safemock.clear_caches(load)
+        ...     load()
+        []
+        """,
+    )
 
-    def clear_caches(self, *targets: Target, missing_ok: bool = False) -> CachesCleared:
-        """Start :func:`saferemock.clear_caches` (cleared now and again at close); return the report.
+    # -- factories of new mocks: nothing global changes, so nothing to undo ---------------
 
-        Example:
-            >>> import functools, saferemock as sm
-            >>> @functools.cache
-            ... def load() -> list[int]:
-            ...     return []
-            >>> load().append(1)
-            >>> with sm.SafeMock() as safemock:
-            ...     _ = safemock.clear_caches(load)
-            ...     load()
-            []
-        """
-        __tracebackhide__ = True
-        self._check_open("clear_caches")
-        return self._start(saferemock.clear_caches(*targets, missing_ok=missing_ok))
-
-    # -- async factories (issue 5): new mocks, nothing to undo ------------------------------
-
-    def async_return(
-        self, value: Any = None, *, spec: Callable[..., Any] | None = None
-    ) -> mock.AsyncMock:
-        """Return :func:`saferemock.async_return`: awaiting the mock returns ``value``.
-
-        Example:
-            >>> import asyncio, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     fetch = safemock.async_return({"id": 1})
-            ...     asyncio.run(fetch("/users/1"))
-            {'id': 1}
-        """
-        __tracebackhide__ = True
-        self._check_open("async_return")
-        return saferemock.async_return(value, spec=spec)
-
-    def async_raise(
-        self, exc: ExceptionLike, *, spec: Callable[..., Any] | None = None
-    ) -> mock.AsyncMock:
-        """Return :func:`saferemock.async_raise`: awaiting the mock raises ``exc``.
-
-        Example:
-            >>> import asyncio, saferemock as sm
-            >>> with sm.SafeMock() as safemock:
-            ...     fetch = safemock.async_raise(TimeoutError("slow"))
-            ...     asyncio.run(fetch())
-            Traceback (most recent call last):
-            ...
-            TimeoutError: slow
-        """
-        __tracebackhide__ = True
-        self._check_open("async_raise")
-        return saferemock.async_raise(exc, spec=spec)
-
-    def async_sequence(self, *items: Any, spec: Callable[..., Any] | None = None) -> mock.AsyncMock:
-        """Return :func:`saferemock.async_sequence`: each await returns (or raises) the next item.
-
-        Example:
-            >>> import asyncio, saferemock as sm
-            >>> async def twice(fetch):
-            ...     try:
-            ...         await fetch()
-            ...     except TimeoutError:
-            ...         return await fetch()
-            >>> with sm.SafeMock() as safemock:
-            ...     asyncio.run(twice(safemock.async_sequence(TimeoutError, "ok")))
-            'ok'
-        """
-        __tracebackhide__ = True
-        self._check_open("async_sequence")
-        return saferemock.async_sequence(*items, spec=spec)
-
-    def async_context_manager(
-        self, enter: Any = None, *, raises: ExceptionLike | None = None, suppress: bool = False
-    ) -> mock.Mock:
-        """Return :func:`saferemock.async_context_manager`: ``async with`` yields ``enter``.
-
-        Example:
-            >>> import asyncio, saferemock as sm
-            >>> async def use(client_factory):
-            ...     async with client_factory() as client:
-            ...         return client
-            >>> with sm.SafeMock() as safemock:
-            ...     asyncio.run(use(safemock.async_context_manager(enter="client")))
-            'client'
-        """
-        __tracebackhide__ = True
-        self._check_open("async_context_manager")
-        return saferemock.async_context_manager(enter, raises=raises, suppress=suppress)
-
-    def async_iterator(
-        self, items: Iterable[Any], *, spec: Callable[..., Any] | None = None
-    ) -> mock.Mock:
-        """Return :func:`saferemock.async_iterator`: ``async for`` yields ``items`` in order.
-
-        Example:
-            >>> import asyncio, saferemock as sm
-            >>> async def collect(pages):
-            ...     return [page async for page in pages]
-            >>> with sm.SafeMock() as safemock:
-            ...     asyncio.run(collect(safemock.async_iterator([1, 2])))
-            [1, 2]
-        """
-        __tracebackhide__ = True
-        self._check_open("async_iterator")
-        return saferemock.async_iterator(items, spec=spec)
+    create_autospec = staticmethod(create_autospec)
+    async_return = staticmethod(async_return)
+    async_raise = staticmethod(async_raise)
+    async_sequence = staticmethod(async_sequence)
+    async_context_manager = staticmethod(async_context_manager)
+    async_iterator = staticmethod(async_iterator)
 
 
 class SafeMockTestCase(unittest.TestCase):

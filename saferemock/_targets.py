@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import pkgutil
 import sys
+import types
 from typing import Any
 
 from saferemock._undo import describe_owner
 from saferemock.exceptions import InvalidTargetError, TargetAttributeError, TargetImportError
 
-__all__ = ["check_target", "missing_attribute", "resolve", "split_target", "suggest"]
+__all__ = ["import_owner", "missing_attribute", "resolve", "split_target", "suggest"]
 
 
 def suggest(name: str, candidates: Any) -> str:
@@ -38,14 +40,8 @@ def split_target(target: object) -> tuple[str, str]:
     return module, attribute
 
 
-def check_target(target: object) -> None:
-    """Validate the form of a dotted target without importing anything."""
-    __tracebackhide__ = True
-    split_target(target)
-
-
-def _import_owner(target: str, dotted: str) -> Any:
-    """Import ``dotted`` as far as it is a module, then walk attributes."""
+def import_owner(target: str, dotted: str) -> Any:
+    """Import ``dotted`` (the owner part of ``target``) as far as it is a module, then walk attributes."""
     __tracebackhide__ = True
     parts = dotted.split(".")
     first = parts[0]
@@ -103,11 +99,18 @@ def resolve(target: str) -> tuple[Any, str]:
     """Import the owner of ``target`` and return ``(owner, attribute)``."""
     __tracebackhide__ = True
     module, attribute = split_target(target)
-    return _import_owner(target, module), attribute
+    return import_owner(target, module), attribute
 
 
 def missing_attribute(owner: object, name: str) -> TargetAttributeError:
     """Build the error for patching ``owner.name`` when it does not exist."""
-    hint = suggest(name, dir(owner))
+    slot = inspect.getattr_static(type(owner), name, None)
+    if isinstance(slot, types.MemberDescriptorType) and not isinstance(owner, type):
+        # An unset __slots__ member: dir() lists it, so no "did you mean" of itself.
+        return TargetAttributeError(
+            f"{describe_owner(owner)} has no value in its slot {name!r}; set it first, or "
+            "pass create=True to set one for the block."
+        )
+    hint = suggest(name, [candidate for candidate in dir(owner) if candidate != name])
     fix = f"{hint} Pass create=True to add it." if hint else "; pass create=True to add it."
     return TargetAttributeError(f"{describe_owner(owner)} has no attribute {name!r}{fix}")

@@ -33,12 +33,11 @@ from _pytest.runner import runtestprotocol
 from typing_extensions import final
 
 import saferemock
-from saferemock import _guard
-from saferemock._activation import Activation, _stop_runs
+from saferemock._activation import Activation
 from saferemock._guard import Culprit, Guard, Leak, iter_leak_lines
 from saferemock._patch import settings
 from saferemock._safemock import SafeMock
-from saferemock._undo import Journal
+from saferemock._undo import ROOT, Journal
 from saferemock.exceptions import SaferemockError, SaferemockLeakWarning, UndoError
 
 __all__ = [
@@ -59,7 +58,7 @@ _STATE: Final = pytest.StashKey["_State"]()
 _HANDLED: Final = pytest.StashKey[bool]()
 _FORCED: Final = pytest.StashKey[str]()
 _CALL_FAILED: Final = pytest.StashKey[bool]()
-_ACTIVATIONS: Final = pytest.StashKey[list[Activation[Any]]]()
+_MARKERS_JOURNAL: Final = pytest.StashKey[Journal]()
 
 _STRICT_HEADER: Final = "saferemock (strict mode) restored global state that {who} left behind:\n"
 
@@ -519,11 +518,10 @@ class _MarkerHooks:
         state = _state(item.config)
         if state is None or not (state.caches or _has_markers(item)):
             return
-        started: list[Activation[Any]] = []
-        item.stash[_ACTIVATIONS] = started
+        journal = Journal(ROOT, "safemock", holder=f"the markers of {item.nodeid}")
+        item.stash[_MARKERS_JOURNAL] = journal
         for activation in _marker_activations(item, state):
-            activation.start()
-            started.append(activation)
+            activation.open("start", journal)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -539,12 +537,12 @@ class _MarkerHooks:
 
 def _stop_activations(item: pytest.Item, *, failed: bool) -> None:
     __tracebackhide__ = True
-    started = item.stash.get(_ACTIVATIONS, None)
-    if not started:
+    journal = item.stash.get(_MARKERS_JOURNAL, None)
+    if journal is None:
         return
-    item.stash[_ACTIVATIONS] = []
+    del item.stash[_MARKERS_JOURNAL]
     try:
-        _stop_runs(started, failed=failed)
+        journal.close(failed=failed)
     except Exception:
         # The teardown already failed: that error is the one to show.
         if not failed:
@@ -801,16 +799,12 @@ def _managed(request: pytest.FixtureRequest, *, intentional: bool = False) -> It
     manager = request.config.pluginmanager
     if not manager.has_plugin(_OutcomeRecorder.name):
         manager.register(_OutcomeRecorder(), _OutcomeRecorder.name)
-    safemock_ = SafeMock(intentional=intentional)
-    _guard.manage(safemock_)
+    safemock_ = SafeMock(intentional=intentional, holder=f"fixture {request.fixturename!r}")
     try:
         yield safemock_
     finally:
         failed = request.scope == "function" and request.node.stash.get(_CALL_FAILED, False)
-        try:
-            safemock_.close(failed=failed)
-        finally:
-            _guard.unmanage(safemock_)
+        safemock_.close(failed=failed)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-from saferemock import _undo
+from saferemock._guard import live_runs
+from saferemock._undo import ROOT, active_changes
 
 # pytest itself rewrites this variable between setup, call and teardown.
 _VOLATILE = {"PYTEST_CURRENT_TEST"}
@@ -62,10 +63,27 @@ class Snapshot:
 
 
 def stacked_on(*owners: object) -> list[object]:
-    """Changes still on the engine's slot stacks for these owners (a restore leaves none)."""
-    return [
-        change
-        for stack in _undo._STACKS.values()
-        for change in stack
-        if any(change.owner is owner for owner in owners)
-    ]
+    """Changes still in force for these owners (a restore leaves none)."""
+    return [change for change in active_changes() if any(change.owner is owner for owner in owners)]
+
+
+def active_runs() -> list[object]:
+    """What saferemock started and has not ended, one entry per primitive."""
+    return list(live_runs().values())
+
+
+def started_journals() -> list[Any]:
+    """The open journals that a ``start()`` of something other than a scope opened."""
+    found: list[Any] = []
+    pending = [ROOT]
+    while pending:
+        for child in pending.pop().children():
+            pending.append(child)
+            if child.kind == "start" and child.describe() != "saferemock.scope()":
+                found.append(child)
+    return found
+
+
+def engine_is_idle() -> bool:
+    """Nothing open in the ownership tree and no change in force."""
+    return ROOT.children() == [] and active_changes() == []

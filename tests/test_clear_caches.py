@@ -21,7 +21,7 @@ from statecheck import Snapshot
 
 import saferemock as sm
 from saferemock._missing import MISSING
-from saferemock._undo import _STACKS
+from saferemock._undo import active_changes
 
 OTHER_SOURCE = """
 import functools
@@ -842,7 +842,7 @@ class Mixed(RuleBasedStateMachine):
             id(COLLECTION),
             id(vars(COLLECTION)["_mock_children"]),
         }
-        assert [key for key in _STACKS if key[1] in owners] == []
+        assert [change for change in active_changes() if change.slot[0] in owners] == []
 
 
 Mixed.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)

@@ -23,10 +23,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from statecheck import Snapshot, builtin_slots
+from statecheck import Snapshot, active_runs, builtin_slots
 
 import saferemock as sm
-from saferemock._activation import active_runs
 
 # The interpreter's own open, for the real side of each comparison.
 REAL_OPEN: Callable[..., Any] = io.open

@@ -17,7 +17,7 @@ import pytest
 from statecheck import Snapshot
 
 import saferemock as sm
-from saferemock._undo import _STACKS
+from saferemock._undo import active_changes
 
 
 class Base:
@@ -630,7 +630,7 @@ def test_interleaved_start_stop_on_one_slot_ends_with_the_original(first_stopped
         outer.stop()
     snapshot.assert_unchanged()
     # No change to Base is still on the engine's per-slot stacks (other tests' are theirs).
-    assert [key for key in _STACKS if key[1] == id(Base)] == []
+    assert [change for change in active_changes() if change.slot[0] == id(Base)] == []
 
 
 # -- the activation shapes -----------------------------------------------------------------

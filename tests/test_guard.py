@@ -24,10 +24,9 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from statecheck import Snapshot, stacked_on
+from statecheck import Snapshot, active_runs, stacked_on
 
 import saferemock as sm
-from saferemock import _guard
 from saferemock._guard import Culprit, Guard, Leak, allow_matches, iter_leak_lines, locate
 
 TEST: Callable[[], Culprit] = lambda: Culprit("test", "test_x.py::test_it")  # noqa: E731
@@ -309,8 +308,7 @@ def test_a_unittest_patch_never_stopped_is_one_leak_and_strict_stops_it(project:
 def test_a_saferemock_run_never_stopped_is_a_leak_unless_a_fixture_owns_it(project: Path) -> None:
     guard = make_guard(project, strict=True)
     intentional = sm.SafeMock(intentional=True)
-    managed = sm.SafeMock()
-    _guard.manage(managed)
+    managed = sm.SafeMock(holder="fixture 'managed'")
     try:
         intentional.patch("json.loads")
         managed.patch.dict(os.environ, {"GUARD_MANAGED": "1"})
@@ -325,7 +323,6 @@ def test_a_saferemock_run_never_stopped_is_a_leak_unless_a_fixture_owns_it(proje
     finally:
         intentional.close()
         managed.close()
-        _guard.unmanage(managed)
     assert guard.checkpoint(TEST) == []
 
 
@@ -418,17 +415,13 @@ def test_a_test_overwriting_what_a_fixture_holds_is_blamed_and_strict_restores_t
     project: Path,
 ) -> None:
     guard = make_guard(project, strict=True)
-    with sm.SafeMock() as owner:
-        _guard.manage(owner)
-        try:
-            kept = owner.patch_builtin("input", return_value="y")
-            guard.checkpoint(TEST)
-            builtins.input = mock.MagicMock()
-            assert [leak.subject for leak in guard.checkpoint(TEST)] == ["builtins.input"]
-            assert input() == "y"
-            kept.assert_called_once_with()
-        finally:
-            _guard.unmanage(owner)
+    with sm.SafeMock(holder="fixture 'owner'") as owner:
+        kept = owner.patch_builtin("input", return_value="y")
+        guard.checkpoint(TEST)
+        builtins.input = mock.MagicMock()
+        assert [leak.subject for leak in guard.checkpoint(TEST)] == ["builtins.input"]
+        assert input() == "y"
+        kept.assert_called_once_with()
     assert guard.checkpoint(TEST) == []
 
 
@@ -540,7 +533,7 @@ class StrictGuardMachine(RuleBasedStateMachine):
         self.state.assert_unchanged()
         assert (json.dumps, json.loads) == REAL_JSON
         assert self.patches == ACTIVE_PATCHES
-        assert sm._activation.active_runs() == []
+        assert active_runs() == []
 
     @invariant()
     def nothing_is_left_on_the_engine_stacks(self) -> None:

@@ -27,7 +27,7 @@ from modpkgs.support import forget_modpkgs
 from statecheck import Snapshot
 
 import saferemock as sm
-from saferemock._undo import _STACKS
+from saferemock._undo import active_changes
 
 KAFKA = "confluent_kafka.schema_registry.avro"
 BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]
@@ -36,7 +36,7 @@ BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]
 @pytest.fixture(autouse=True)
 def _clean() -> Iterator[None]:
     yield from forget_modpkgs()
-    assert _STACKS == {}
+    assert active_changes() == []
 
 
 def world() -> Snapshot:

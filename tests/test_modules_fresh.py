@@ -260,7 +260,14 @@ def test_the_package_of_the_module_is_imported_for_real(
     with sm.fresh_import("freshpkg_sm.service", fakes=["freshpkg_sm.native"]) as service:
         assert service.REAL is True
         assert service.fast is sys.modules["freshpkg_sm.native"].fast
-    assert "freshpkg_sm" not in sys.modules
+        package = sys.modules["freshpkg_sm"]
+    # The package is a shared dependency that holds nothing fake: it keeps its identity,
+    # without the fresh module or the fake on it.
+    assert sys.modules["freshpkg_sm"] is package
+    assert sorted(key for key in sys.modules if key.startswith("freshpkg_sm")) == ["freshpkg_sm"]
+    assert "service" not in vars(package)
+    assert "native" not in vars(package)
+    del sys.modules["freshpkg_sm"]
     snapshot.assert_unchanged()
 
 

@@ -30,8 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from statecheck import Snapshot
 
 import saferemock as sm
-from saferemock._modules import _BLOCKED
-from saferemock._undo import _STACKS
+from saferemock._undo import active_changes
 
 BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]
 REAL = ["xml.etree", "email.mime", "json", "xml.dom"]
@@ -186,8 +185,7 @@ class ModulesMachine(RuleBasedStateMachine):
         sm.stopall()
         self.snapshot.assert_unchanged()
         assert BOOTSTRAP._find_and_load is self.hook
-        assert _STACKS == {}
-        assert _BLOCKED == {}
+        assert active_changes() == []
 
 
 ModulesMachine.TestCase.settings = settings(max_examples=80, stateful_step_count=25, deadline=None)

@@ -10,11 +10,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from patchtargets import Base, Service
-from statecheck import Snapshot
+from statecheck import Snapshot, started_journals
 
 import saferemock as sm
-from saferemock._activation import active_runs
-from saferemock._undo import _STACKS
+from saferemock._undo import active_changes
 
 TARGETS: list[Any] = [
     ("patch", "patchtargets.CONSTANT"),
@@ -120,14 +119,14 @@ class PatchMachine(RuleBasedStateMachine):
 
     @invariant()
     def engine_matches_the_patches(self) -> None:
-        assert len(active_runs()) == sum(len(p._runs) for p in self.started)
+        assert len(started_journals()) == len([p for p in self.started if p.active])
 
     def teardown(self) -> None:
         for scope in reversed(self.scopes):
             scope.stop()
         sm.stopall()
         self.snapshot.assert_unchanged()
-        assert _STACKS == {}
+        assert active_changes() == []
 
 
 PatchMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)

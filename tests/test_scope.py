@@ -10,10 +10,9 @@ from unittest import mock
 
 import patchtargets
 import pytest
-from statecheck import Snapshot
+from statecheck import Snapshot, active_runs
 
 import saferemock as sm
-from saferemock._activation import active_runs
 
 
 @pytest.fixture(autouse=True)
@@ -168,7 +167,7 @@ def test_decorating_a_non_callable_is_a_type_error() -> None:
     with pytest.raises(TypeError) as info:
         sm.scope()(42)  # type: ignore[call-overload]
     assert str(info.value) == (
-        "saferemock.scope() can decorate a function, an async function or a class, not 42."
+        "saferemock.scope() can decorate a function, an async function, a generator or a class, not 42."
     )
 
 

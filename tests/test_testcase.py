@@ -11,10 +11,9 @@ from typing import Any
 
 import patchtargets
 import pytest
-from statecheck import Snapshot
+from statecheck import Snapshot, active_runs
 
 import saferemock as sm
-from saferemock._activation import active_runs
 
 
 @pytest.fixture(autouse=True)

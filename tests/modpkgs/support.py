@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import modpkgs
-from saferemock._modules import _BLOCKED
-from saferemock._undo import _STACKS
+from saferemock._undo import active_changes
+
+BOOTSTRAP: Any = importlib._bootstrap  # type: ignore[attr-defined]
+# The import system's own loader function, before any block or recording wrapped it.
+FIND_AND_LOAD = BOOTSTRAP._find_and_load
 
 
 def forget_modpkgs() -> Iterator[None]:
@@ -29,5 +34,5 @@ def forget_modpkgs() -> Iterator[None]:
 def forget_modpkgs_unblocked() -> Iterator[None]:
     """``forget_modpkgs``, then check that no change and no block outlived the test."""
     yield from forget_modpkgs()
-    assert _STACKS == {}
-    assert _BLOCKED == {}
+    assert active_changes() == []
+    assert BOOTSTRAP._find_and_load is FIND_AND_LOAD
