@@ -91,13 +91,12 @@ _NOT_BUILTINS: Final = frozenset({"__doc__", "__loader__", "__name__", "__packag
 # The compiler turns these into constants, so no lookup ever sees a replacement.
 _CONSTANTS: Final = frozenset({"False", "None", "True", "__debug__"})
 
-#: Top-level packages whose calls always reach the real builtin in global mode: test
-#: runners, their plugins, debuggers, coverage, and the import system.  Packages named
-#: ``pytest_*`` or ``_pytest*`` and saferemock's own code count too.
+#: Top-level packages whose calls always reach the real builtin in global mode, when they
+#: are installed (not part of the project under test): test runners, their plugins (and
+#: any installed ``pytest_*`` package), debuggers, coverage.  saferemock's own code, the
+#: import system and the standard library's ``unittest`` and ``doctest`` count too.
 MACHINERY_MODULES: Final = frozenset(
     {
-        "_frozen_importlib",
-        "_frozen_importlib_external",
         "_hypothesis_ftz_detector",
         "_hypothesis_globals",
         "_hypothesis_pytestplugin",
@@ -106,21 +105,16 @@ MACHINERY_MODULES: Final = frozenset(
         "_pytest",
         "coverage",
         "debugpy",
-        "doctest",
         "execnet",
         "hypothesis",
-        "importlib",
         "iniconfig",
         "pluggy",
         "py",
         "pydevd",
         "pytest",
-        "unittest",
         "xdist",
-        "zipimport",
     }
 )
-_MACHINERY_PREFIXES: Final = ("pytest_", "_pytest")
 #: Backports of the standard library count as standard library: judged by their caller.
 #: (On 3.10 pytest formats tracebacks through ``exceptiongroup``, which calls
 #: ``isinstance`` on pytest's behalf.)
@@ -135,9 +129,62 @@ STDLIB_BACKPORTS: Final = frozenset(
         "zipp",
     }
 )
-_STDLIB: Final = (frozenset(sys.stdlib_module_names) | STDLIB_BACKPORTS) - MACHINERY_MODULES
+_STDLIB_MACHINERY: Final = frozenset(
+    {
+        "_frozen_importlib",
+        "_frozen_importlib_external",
+        "doctest",
+        "importlib",
+        "unittest",
+        "zipimport",
+    }
+)
 _OWN_DIR: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_STDLIB_DIR: Final = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
+_SITE_DIRS: Final = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
 _getframe: Final = sys._getframe
+
+# What each code file's calls count as: True machinery, False code under test, None
+# standard library (its caller decides).  A file is always the same module, so the
+# answer is worked out once per file.
+_VERDICTS: Final[dict[str, bool | None]] = {}
+_UNKNOWN: Final = object()
+
+
+def _classify(filename: str, name: object) -> bool | None:
+    """Say whose code ``filename`` (the module ``name``) is; see :data:`_VERDICTS`.
+
+    By where the file really is, not by the module's name: a pytest plugin under test
+    (``pytest_myplugin`` in the project) is code under test like any other, while an
+    installed one is machinery.  saferemock's own files are decided first, so a patched
+    builtin that this function calls comes straight back with the real one.
+    """
+    if filename.startswith(_OWN_DIR):
+        return True
+    top = name.partition(".")[0] if isinstance(name, str) else ""
+    if filename.startswith("<"):
+        if filename.startswith("<frozen "):
+            # Frozen standard library modules: codecs, os, the import system...
+            return True if top in _STDLIB_MACHINERY else None
+        return False  # <doctest ...>, <string> and the like: code someone runs
+    installed = any(part in filename for part in _SITE_DIRS)
+    if filename.startswith(_STDLIB_DIR) and not installed:
+        return True if top in _STDLIB_MACHINERY else None
+    if installed:
+        if top in MACHINERY_MODULES or top.startswith("pytest_"):
+            return True
+        return None if top in STDLIB_BACKPORTS else False
+    # Outside site-packages: the project itself, or a test runner run from a checkout.
+    return top in MACHINERY_MODULES and _is_module_file(top, filename)
+
+
+def _is_module_file(top: str, filename: str) -> bool:
+    module = sys.modules.get(top)
+    origin = getattr(module, "__file__", None)
+    if not isinstance(origin, str):
+        return False
+    root = os.path.dirname(origin) + os.sep if hasattr(module, "__path__") else origin
+    return filename.startswith(root)
 
 
 def _from_machinery(frame: types.FrameType | None) -> bool:
@@ -146,18 +193,17 @@ def _from_machinery(frame: types.FrameType | None) -> bool:
     The first frame, walking outwards, that is not standard library decides: so
     ``pathlib`` opening a file for a test counts as the test, and ``linecache`` reading
     source for pytest's report counts as pytest.  This runs on every call of a patched
-    builtin, so it calls no builtin itself (one may be the patched one).
+    builtin, so past the first sight of each file it calls no builtin (one may be the
+    patched one).
     """
+    verdicts = _VERDICTS
     while frame is not None:
-        if frame.f_code.co_filename.startswith(_OWN_DIR):
-            return True
-        name = frame.f_globals.get("__name__")
-        if name.__class__ is str:
-            top = name.partition(".")[0]
-            if top in MACHINERY_MODULES or top.startswith(_MACHINERY_PREFIXES):
-                return True
-            if top not in _STDLIB:
-                return False
+        filename = frame.f_code.co_filename
+        verdict = verdicts.get(filename, _UNKNOWN)
+        if verdict is _UNKNOWN:
+            verdict = verdicts[filename] = _classify(filename, frame.f_globals.get("__name__"))
+        if verdict is not None:
+            return verdict is True
         frame = frame.f_back
     return False
 

@@ -237,7 +237,18 @@ class Change:
     values) leaves the writing to that snapshot, which is undone right after it.
     """
 
-    __slots__ = ("done", "key", "kind", "new", "owner", "prior", "restorer", "seq", "slot")
+    __slots__ = (
+        "done",
+        "key",
+        "kind",
+        "new",
+        "owner",
+        "prior",
+        "restorer",
+        "seq",
+        "slot",
+        "under",
+    )
 
     def __init__(
         self,
@@ -257,6 +268,9 @@ class Change:
         self.done = False
         self.slot = _slot(kind, owner, key)
         self.seq = next(_ORDER)
+        # A foreign patcher whose value this change replaced: if it stops first, the
+        # original it puts back is final, and our prior (its value) is dead.
+        self.under = _foreign.holder(kind, owner, key) if _foreign.any_active() else None
 
     def describe(self) -> str:
         """Name the slot for messages: ``sys.modules['boto3']`` or ``module 'json' attribute 'dumps'``."""
@@ -282,6 +296,17 @@ class Change:
                 return
             current = self.read()
             restorer = self.restorer
+            under = self.under
+            if (
+                under is not None
+                and not _same(current, self.new)
+                and not _foreign.still_holds(under, self.kind, self.owner, self.key)
+            ):
+                # The foreign patcher below us stopped out of order and wrote its own
+                # original over our value: that original is the one to keep.
+                if restorer is not None:
+                    restorer.take_prior(self.key, current)
+                return
             if not _same(current, self.new):
                 found = _foreign.hand_over(self.kind, self.owner, self.key, self.new, self.prior)
                 if found is not _foreign.Foreign.NONE and restorer is not None:
@@ -309,10 +334,12 @@ class Snapshot:
     attribute still points to a module taken out gets that attribute put back too.
     """
 
-    __slots__ = ("done", "kept", "mapping", "prior", "seq")
+    __slots__ = ("done", "earlier", "kept", "mapping", "prior", "seq")
 
     def __init__(self, mapping: MutableMapping[Any, Any]) -> None:
         self.mapping = mapping
+        # Foreign patch.dict objects already active: the ones started later saw our state.
+        self.earlier = {id(patcher) for patcher in _foreign.dict_patchers(mapping)}
         # Item by item, not mapping.copy(): a mapping-like object need only be iterable
         # and indexable, as for unittest.mock.patch.dict.
         self.prior = {key: mapping[key] for key in list(mapping)}
@@ -344,6 +371,7 @@ class Snapshot:
             modules = mapping is sys.modules
             moved: list[tuple[str, object, object]] = []
             failures: list[tuple[str, BaseException]] = []
+            views = _foreign.later_views(mapping, self.earlier)
             for key in [*self.prior.keys(), *(k for k in list(mapping) if k not in self.prior)]:
                 if key in self.kept:
                     continue
@@ -352,6 +380,8 @@ class Snapshot:
                 if above is not None:
                     above.prior = prior
                     continue
+                if views and _foreign.settle_views(views, key, prior):
+                    continue  # a later foreign patch.dict set it and restores it
                 current = read_item(mapping, key)
                 if _same(current, prior):
                     continue

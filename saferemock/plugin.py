@@ -34,6 +34,7 @@ from typing_extensions import final
 
 import saferemock
 from saferemock._activation import Activation
+from saferemock._foreign import watch as watch_foreign
 from saferemock._guard import Culprit, Guard, Leak, iter_leak_lines
 from saferemock._patch import settings
 from saferemock._safemock import SafeMock
@@ -397,6 +398,24 @@ def _session_culprit(state: _State, label: str) -> Callable[[], Culprit]:
         return Culprit("session", label, search=search)
 
     return culprit
+
+
+def _watch_monkeypatch(item: pytest.Item) -> None:
+    # pytest's monkeypatch puts back what it saw when it stops; if a saferemock change
+    # under it ends first, the engine hands it the original instead (see _foreign).
+    monkeypatch = getattr(item, "funcargs", {}).get("monkeypatch")
+    if monkeypatch is not None:
+        watch_foreign(monkeypatch)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    _watch_monkeypatch(item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    _watch_monkeypatch(item)
 
 
 @pytest.hookimpl(trylast=True)

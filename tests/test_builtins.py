@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import builtins
 import codecs
+import importlib
 import inspect
 import io
 import json
 import math
+import os
 import pathlib
 import re
 import sys
@@ -413,6 +415,27 @@ def test_a_builtin_without_any_readable_signature_accepts_any_call() -> None:
 # -- machinery keeps the real builtins ------------------------------------------------------
 
 
+SITE = next(p for p in sys.path if p.endswith("site-packages"))
+
+
+def machinery_file(module_name: str) -> str:
+    """Where code of ``module_name`` lives: its real file, else a file where it would be."""
+    if module_name.startswith("importlib._bootstrap"):
+        return f"<frozen {module_name}>"
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return os.path.join(SITE, *module_name.split(".")) + ".py"
+    return str(module.__file__)
+
+
+def run_as(module_name: str, filename: str, code: str, **names: Any) -> dict[str, Any]:
+    """Run ``code`` as if it were a line of ``module_name`` in ``filename``."""
+    namespace: dict[str, Any] = {"__name__": module_name, **names}
+    exec(compile(code, filename, "exec"), namespace)
+    return namespace
+
+
 @pytest.mark.parametrize(
     "module_name",
     [
@@ -423,40 +446,53 @@ def test_a_builtin_without_any_readable_signature_accepts_any_call() -> None:
         "doctest",
         "hypothesis.core",
         "pytest_asyncio.plugin",
+        "pytest_someplugin.plugin",
         "importlib._bootstrap",
         "coverage.collector",
     ],
 )
 def test_calls_from_test_machinery_reach_the_real_builtin(module_name: str) -> None:
-    machinery: dict[str, Any] = {"__name__": module_name}
-    user: dict[str, Any] = {"__name__": "myapp.service"}
     code = "result = len([1, 2, 3])"
     with sm.patch_builtin("len", return_value=-1):
-        exec(code, machinery)
-        exec(code, user)
+        machinery = run_as(module_name, machinery_file(module_name), code)
+        user = run_as("myapp.service", "/srv/project/myapp/service.py", code)
     assert machinery["result"] == 3
     assert user["result"] == -1
+
+
+def test_a_pytest_plugin_under_test_is_code_under_test(tmp_path: pathlib.Path) -> None:
+    # Named like a plugin but living in the project, not installed: it gets the fake,
+    # and what it writes never reaches the disk.
+    plugin = tmp_path / "pytest_myplugin.py"
+    plugin.write_text(
+        "def save(path, text):\n    with open(path, 'w') as f:\n        f.write(text)\n"
+        "def load(path):\n    with open(path) as f:\n        return f.read()\n"
+    )
+    namespace = run_as("pytest_myplugin", str(plugin), plugin.read_text())
+    report = tmp_path / "report.txt"
+    with sm.fake_open({tmp_path / "config.ini": "fake"}, strict=False) as fake:
+        namespace["save"](report, "secret")
+        assert namespace["load"](tmp_path / "config.ini") == "fake"
+        assert fake.files[str(report)] == "secret"
+    assert not report.exists()
 
 
 def test_the_standard_library_is_judged_by_who_called_it(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "real.txt"
     path.write_text("real", encoding="utf-8")
-    machinery: dict[str, Any] = {
-        "__name__": "_pytest.saferemock_probe",
-        "codecs": codecs,
-        "path": path,
-    }
     code = "with codecs.open(path, encoding='utf-8') as f:\n    result = f.read()"
     with sm.fake_open({path: "fake"}):
         # codecs.open calls builtins.open: pytest calling codecs gets the disk...
-        exec(code, machinery)
+        machinery = run_as(
+            "_pytest.probe", machinery_file("_pytest.python"), code, codecs=codecs, path=path
+        )
         # ...and the test calling codecs gets the fake.
         with codecs.open(path, encoding="utf-8") as f:
             from_test = f.read()
     assert (machinery["result"], from_test) == ("real", "fake")
 
 
-def test_frames_without_a_module_name_are_judged_by_their_caller() -> None:
+def test_code_without_a_file_is_code_under_test() -> None:
     namespace: dict[str, Any] = {}
     with sm.patch_builtin("len", return_value=-1):
         exec("result = len([1])", namespace)

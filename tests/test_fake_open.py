@@ -20,6 +20,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import _pytest.python
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -607,9 +608,10 @@ def test_module_mode_by_dotted_name() -> None:
 def test_pytest_machinery_keeps_the_real_open(tmp_path: pathlib.Path) -> None:
     real_file = tmp_path / "real.txt"
     real_file.write_text("real")
-    machinery: dict[str, Any] = {"__name__": "_pytest.saferemock_probe", "path": real_file}
+    machinery: dict[str, Any] = {"__name__": "_pytest.probe", "path": real_file}
+    code = compile("with open(path) as f:\n    result = f.read()", _pytest.python.__file__, "exec")
     with sm.fake_open({real_file: "fake"}):
-        exec("with open(path) as f:\n    result = f.read()", machinery)
+        exec(code, machinery)
         assert _read(real_file) == "fake"
     assert machinery["result"] == "real"
 
