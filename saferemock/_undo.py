@@ -245,9 +245,9 @@ class Change:
         "owner",
         "prior",
         "restorer",
+        "seen",
         "seq",
         "slot",
-        "under",
     )
 
     def __init__(
@@ -268,9 +268,9 @@ class Change:
         self.done = False
         self.slot = _slot(kind, owner, key)
         self.seq = next(_ORDER)
-        # A foreign patcher whose value this change replaced: if it stops first, the
-        # original it puts back is final, and our prior (its value) is dead.
-        self.under = _foreign.holder(kind, owner, key) if _foreign.any_active() else None
+        # The foreign patchers already on the slot: one that stops first writes its
+        # original, which is then final; one that starts later is handed our prior.
+        self.seen = _foreign.see(kind, owner, key, prior)
 
     def describe(self) -> str:
         """Name the slot for messages: ``sys.modules['boto3']`` or ``module 'json' attribute 'dumps'``."""
@@ -281,47 +281,55 @@ class Change:
         return _read(self.kind, self.owner, self.key)
 
     def undo(self) -> None:
-        """Put the prior state back, or hand it to the change made after this one."""
+        """Put the prior state back, or hand it to the layer made after this one."""
         __tracebackhide__ = True
         with _LOCK:
             if self.done:
                 return
             self.done = True
             _LAYERS.leave(self)
-            above = _LAYERS.settle(self.seq, self.slot[0], self.key, self.prior)
-            if above is not None:
-                # A later change sits on this slot: it now owns our prior state, so
-                # whichever of us ends last writes the original back.
+            seen = self.seen
+            ended, written = seen.ended_below(self.kind, self.owner, self.key)
+            if ended:
+                # Foreign patchers below us stopped first and wrote their original over
+                # our value: that original is final, and our prior (their value) dead.
+                self.prior = written
+            if self.restorer is not None:
+                # Our snapshot ends right after us, with this key's state from us.
+                self.restorer.take_prior(self.key, self.prior)
+            above = _LAYERS.settle(self, self.key, self.prior)
+            # Foreign patchers started between us and the saferemock change above us.
+            between = above.seen.ids - seen.ids if above is not None else frozenset()
+            if above is not None and not between:
+                # It now owns our prior state: whichever of us ends last writes it back.
                 above.prior = self.prior
                 return
             current = self.read()
-            restorer = self.restorer
-            under = self.under
-            if (
-                under is not None
-                and not _same(current, self.new)
-                and not _foreign.still_holds(under, self.kind, self.owner, self.key)
-            ):
-                # The foreign patcher below us stopped out of order and wrote its own
-                # original over our value: that original is the one to keep.
-                if restorer is not None:
-                    restorer.take_prior(self.key, current)
-                return
-            if not _same(current, self.new):
-                found = _foreign.hand_over(self.kind, self.owner, self.key, self.new, self.prior)
-                if found is not _foreign.Foreign.NONE and restorer is not None:
-                    restorer.leave_alone(self.key)
-                if found is _foreign.Foreign.HANDED:
-                    return  # a later foreign patcher holds the slot and now restores our prior
-                if found is _foreign.Foreign.HELD or type(self.new) not in _PLAIN:
-                    # A patcher we cannot reach may still put our value back: watch for it.
-                    _LAYERS.watch(self)
-                if found is _foreign.Foreign.HELD:
+            if between or not _same(current, self.new):
+                found, told = _foreign.hand_over(
+                    seen, self.kind, self.owner, self.key, self.new, self.prior, current, between
+                )
+                if found is not _foreign.Foreign.NONE:
+                    # A later foreign patcher holds the slot; it now restores our prior.
+                    _LAYERS.told(self, told)
+                    if self.restorer is not None:
+                        self.restorer.leave_alone(self.key)
+                    if found is _foreign.Foreign.HELD:
+                        _LAYERS.watch(self)  # it could not be told: repair after it stops
                     return
-            if restorer is not None:
-                restorer.take_prior(self.key, self.prior)
-            elif not _same(current, self.prior):
-                _write(self.kind, self.owner, self.key, self.prior)
+                if above is not None:
+                    above.prior = self.prior  # the foreign patchers between have ended
+                    return
+                if type(self.new) not in _PLAIN:
+                    # A patcher we cannot see may still put our value back: watch for it.
+                    _LAYERS.watch(self)
+            self._restore(current, self.prior)
+
+    def _restore(self, current: object, prior: object) -> None:
+        if self.restorer is not None:
+            self.restorer.take_prior(self.key, prior)
+        elif not _same(current, prior):
+            _write(self.kind, self.owner, self.key, prior)
 
 
 class Snapshot:
@@ -376,7 +384,7 @@ class Snapshot:
                 if key in self.kept:
                     continue
                 prior = self.prior.get(key, MISSING)
-                above = _LAYERS.settle(self.seq, id(mapping), key, prior)
+                above = _LAYERS.settle(self, key, prior)
                 if above is not None:
                     above.prior = prior
                     continue
@@ -460,19 +468,24 @@ class _Layers:
         if not stack:
             del self.stacks[change.slot]
 
-    def settle(self, seq: int, container: int, key: object, prior: object) -> Change | None:
-        """A layer made at ``seq`` ends, restoring ``prior``: tell whoever saw it in force.
+    def settle(self, ending: Change | Snapshot, key: object, prior: object) -> Change | None:
+        """A layer ends, restoring ``prior``: tell whoever saw it in force.
 
         Returns the oldest active change made after it on the slot, which inherits
         ``prior``, or None when the slot is the ending layer's to write.  Snapshots made
         while the ending layer was the newest on the slot recorded its value, which is
-        now dead: they take ``prior`` instead.
+        now dead: they take ``prior`` instead.  So does a later change that expects a
+        foreign patcher started in the ending layer's time to put back what it saw then.
         """
-        after: Change | None = None
-        for change in self.stacks.get((container, key), ()):
-            if change.seq > seq:
-                after = change
-                break
+        seq = ending.seq
+        container = ending.slot[0] if isinstance(ending, Change) else id(ending.mapping)
+        later = [change for change in self.stacks.get((container, key), ()) if change.seq > seq]
+        after = later[0] if later else None
+        if after is not None and isinstance(ending, Change):
+            between = after.seen.ids - ending.seen.ids
+            if between:
+                for change in later:
+                    change.seen.learn(between, prior)
         for snapshot in self.wholes.get(container, ()):
             if snapshot.seq > seq and (after is None or snapshot.seq < after.seq):
                 snapshot.take_prior(key, prior)
@@ -483,6 +496,11 @@ class _Layers:
         wholes[:] = [other for other in wholes if other is not snapshot]
         if not wholes:
             self.wholes.pop(id(snapshot.mapping), None)
+
+    def told(self, change: Change, patcher: object) -> None:
+        """``patcher`` now puts back ``change.prior``: changes made on top of it must know."""
+        for later in self.stacks.get(change.slot, ()):
+            later.seen.learn({id(patcher)}, change.prior)
 
     def watch(self, change: Change) -> None:
         self.watched[change.slot] = change

@@ -400,22 +400,16 @@ def _session_culprit(state: _State, label: str) -> Callable[[], Culprit]:
     return culprit
 
 
-def _watch_monkeypatch(item: pytest.Item) -> None:
-    # pytest's monkeypatch puts back what it saw when it stops; if a saferemock change
-    # under it ends first, the engine hands it the original instead (see _foreign).
-    monkeypatch = getattr(item, "funcargs", {}).get("monkeypatch")
-    if monkeypatch is not None:
-        watch_foreign(monkeypatch)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, Any, None]:
+    """Show the engine each ``monkeypatch`` fixture object as soon as it exists.
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_call(item: pytest.Item) -> None:
-    _watch_monkeypatch(item)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    _watch_monkeypatch(item)
+    pytest's monkeypatch puts back what it saw when it stops; if a saferemock change
+    under it ends first, the engine hands it the original instead (see ``_foreign``).
+    """
+    outcome = yield
+    if fixturedef.argname == "monkeypatch" and outcome.excinfo is None:
+        watch_foreign(outcome.get_result())
 
 
 @pytest.hookimpl(trylast=True)
