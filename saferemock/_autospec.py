@@ -30,13 +30,15 @@ import builtins
 import collections
 import inspect
 import operator
+import sys
 import types
+import typing
 import weakref
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
-from typing_extensions import final
+from typing_extensions import Self, final
 
 __all__ = ["create_autospec"]
 
@@ -416,12 +418,12 @@ def _lazy_get_child_mock(self: Any, /, **kw: Any) -> Any:
 
 
 def _entered_value(parent: Any, state: _Lazy, aenter: Any) -> Any:
-    """What ``async with`` on an instance mock should hand out (issue 5).
+    """What ``async with`` on an instance mock should hand out.
 
     The stdlib's ``__aenter__`` returns a bare ``AsyncMock``, whose every attribute is
     async too: a sync method called on it makes a coroutine nobody awaits.  An
-    ``async def __aenter__`` almost always returns ``self``, so unless its annotation
-    names another class (then: an instance autospec of it) or ``None``, the mock itself.
+    ``async def __aenter__`` almost always returns ``self``; its annotation says so or
+    names what it returns instead (see :func:`_entered_kind`).
     """
     if state.is_type and not state.key[0]:
         return _MISSING  # a class mock: `async with` applies to its instances
@@ -429,28 +431,100 @@ def _entered_value(parent: Any, state: _Lazy, aenter: Any) -> Any:
     enter = inspect.getattr_static(cls, "__aenter__", None)
     if not _std.iscoroutinefunction(enter):
         return _MISSING
+    kind = _entered_kind(enter, cls)
+    if kind is _SELF:
+        return parent
+    if isinstance(kind, type):
+        return create_autospec(kind, state.spec_set, True, aenter, "()")
+    return kind  # None, or _MISSING: the stdlib's AsyncMock
+
+
+# What _entered_kind answers for "the object itself" (``return self``).
+_SELF: Any = object()
+# typing.Self (3.11+) and typing_extensions.Self (its own object before 3.11).
+_SELF_FORMS: tuple[Any, ...] = tuple(
+    {id(form): form for form in (Self, getattr(typing, "Self", Self))}.values()
+)
+
+
+def _entered_kind(enter: Any, cls: type) -> Any:
+    """What ``cls.__aenter__`` returns, read from its annotations.
+
+    ``_SELF`` for the object itself: no return annotation, ``Self`` (typing or
+    typing_extensions), ``cls`` or one of its bases, a TypeVar that also annotates
+    ``self`` (httpx: ``async def __aenter__(self: U) -> U``), or a TypeVar bound to
+    ``cls`` or a base.  Another class: that class, to autospec.  ``-> None``: None.
+    Anything else (a union, an unbound TypeVar): ``_MISSING``.  String annotations
+    (``from __future__ import annotations``, forward references) are evaluated where
+    the function was written; a name that only a type checker can resolve is judged by
+    its text.
+    """
     try:
-        annotation = inspect.signature(enter).return_annotation
-    except (TypeError, ValueError):
+        function = inspect.unwrap(enter)
+        annotations = dict(getattr(function, "__annotations__", None) or {})
+        parameters = list(inspect.signature(function).parameters.values())
+    except Exception:  # no signature, or annotations that fail to build
         return _MISSING
-    if isinstance(annotation, str):  # `from __future__ import annotations`
-        try:
-            annotation = inspect.signature(enter, eval_str=True).return_annotation
-        except Exception:  # a name only a type checker can resolve: judge the text
-            pass
-    if annotation is inspect.Signature.empty:
-        return parent
-    if isinstance(annotation, type):
-        if issubclass(cls, annotation):
-            return parent
-        return create_autospec(annotation, state.spec_set, True, aenter, "()")
-    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    name = str(name).strip("'\"").rsplit(".", 1)[-1]
-    if name in ("Self", cls.__name__):
-        return parent
-    if annotation is None or name == "None":
+    if "return" not in annotations:
+        return _SELF
+    owner = next((klass for klass in cls.__mro__ if "__aenter__" in vars(klass)), cls)
+    namespace = getattr(function, "__globals__", {})
+    returned = _resolve(annotations["return"], namespace, owner)
+    first = parameters[0].name if parameters else ""
+    if first in annotations and _same_annotation(
+        _resolve(annotations[first], namespace, owner), returned
+    ):
+        return _SELF  # `self: U -> U`: returns what it was called on
+    if isinstance(returned, typing.TypeVar):
+        bound = returned.__bound__
+        if bound is None:
+            return _MISSING
+        module = sys.modules.get(getattr(returned, "__module__", ""))
+        returned = _resolve(bound, vars(module) if module else namespace, owner)
+        if not (isinstance(returned, type) and issubclass(cls, returned)) and not (
+            isinstance(returned, str) and _names_a_base(returned, cls)
+        ):
+            return _MISSING  # some subclass of another class: too vague to spec
+    origin = typing.get_origin(returned)
+    if isinstance(origin, type):
+        returned = origin  # `-> Session[T]`
+    if returned is None or returned is type(None):
         return None
+    if any(returned is form for form in _SELF_FORMS):
+        return _SELF
+    if isinstance(returned, type):
+        return _SELF if issubclass(cls, returned) else returned
+    if isinstance(returned, str):
+        if returned == "None":
+            return None
+        if _names_a_base(returned, cls) or returned.rsplit(".", 1)[-1] == "Self":
+            return _SELF
     return _MISSING
+
+
+def _resolve(annotation: Any, namespace: dict[str, Any], owner: type) -> Any:
+    """An annotation as an object, or as its stripped text when it cannot be evaluated."""
+    if isinstance(annotation, typing.ForwardRef):
+        annotation = annotation.__forward_arg__
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        # What inspect.signature(eval_str=True) does, with the class body's names too.
+        return eval(annotation, dict(namespace), dict(vars(owner)))
+    except Exception:  # a name only a type checker can resolve: judge the text
+        return annotation.strip().strip("'\"").strip()
+
+
+def _same_annotation(first: Any, second: Any) -> bool:
+    if isinstance(first, str) or isinstance(second, str):
+        return isinstance(first, str) and isinstance(second, str) and first == second
+    return isinstance(first, typing.TypeVar) and first is second
+
+
+def _names_a_base(text: str, cls: type) -> bool:
+    """Whether an unevaluated annotation names ``cls`` or one of its bases."""
+    name = text.rsplit(".", 1)[-1]
+    return any(klass.__name__ == name for klass in cls.__mro__ if klass is not object)
 
 
 def _lazy_reset_mock(
@@ -782,8 +856,9 @@ def create_autospec(
     kwargs such as ``**{"return_value.get.return_value": 1}`` are applied on every
     version (3.10-3.12 drop them), and a mocked ``async def`` checks its arguments when
     called on 3.13 too (3.13 waits for the ``await``).  And ``async with`` on an
-    instance mock hands out what the real ``__aenter__`` is annotated to return
-    (unannotated: the mock itself), never a bare ``AsyncMock``.
+    instance mock hands out what the real ``__aenter__`` is annotated to return: the
+    mock itself when unannotated or annotated ``Self``, the class, or a TypeVar of
+    ``self`` (httpx's ``-> U``), rather than a bare ``AsyncMock``.
 
     Example:
         >>> import http.client, saferemock as sm
