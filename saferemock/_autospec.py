@@ -14,10 +14,12 @@ set on that per-mock class (``__getattr__``, ``_get_child_mock``, ...).  So
 ``type(m).__mro__[1]`` is still ``MagicMock`` (or ``NonCallableMagicMock``/``AsyncMock``),
 and the children the stdlib makes itself are plain stdlib mocks.  Where the stdlib
 differs between versions (3.12 gives methods a return value up front, 3.13 scans for
-coroutines with ``getattr_static``), the running stdlib's own code computes the result.
+coroutines with ``getattr_static``), the running stdlib's own code computes the result,
+except for the coroutine scan of an instance or module spec, done without reading any
+attribute (3.13's way) on every version.
 
 What differs, on purpose (see docs/autospec.md): attributes of an *instance* spec are
-read when first read, not at creation; a method child enters ``vars(mock)`` when built;
+read when first read, not at creation, on every version; a method child enters ``vars(mock)`` when built;
 configuration kwargs are applied after the children exist on every version (3.13's fix
 of gh-90848); an ``async def`` spec checks its signature when called, also on 3.13
 (gh-137594); ``async with`` on an instance mock hands out a specced object, not a bare
@@ -95,17 +97,25 @@ class _Features:
 
     probed = False
     eager_method_return = False  # 3.12+: methods get ``return_value = child_klass()``
+    scan_reads_attributes = False  # before 3.13: the coroutine scan runs every property
 
 
 def _features() -> type[_Features]:
     if not _Features.probed:
+        reads: list[str] = []
 
         class Probe:
             def method(self) -> None:
                 """A method to autospec."""
 
+            @property
+            def value(self) -> None:
+                reads.append("value")
+
         plain = mock.create_autospec(Probe)
         _Features.eager_method_return = plain.method._mock_return_value is not _DEFAULT
+        _STD_ADD_SPEC(_Probe(), Probe(), False)
+        _Features.scan_reads_attributes = bool(reads)
         _Features.probed = True
     return _Features
 
@@ -168,17 +178,20 @@ class _SpecInfo:
             data = (spec_class, found and found[1], methods, asyncs)
             self.add_spec[key] = data
         if data is None:
-            # Run the stdlib's own code on a stand-in, so each Python version's rules
-            # (3.12 scans with getattr, 3.13 with getattr_static) apply unchanged.
-            probe = _Probe()
-            _STD_ADD_SPEC(probe, spec, False, as_instance, eat_self)
-            values = probe.__dict__
-            data = (
-                values["_spec_class"],
-                values["_spec_signature"],
-                tuple(values["_mock_methods"]),
-                tuple(values["_spec_asyncs"]),
-            )
+            if _stdlib_scan_runs_code(spec):
+                data = _static_spec_data(spec, as_instance, eat_self)
+            else:
+                # Run the stdlib's own code on a stand-in, so each Python version's rules
+                # (3.12 scans classes with getattr, 3.13 with getattr_static) apply unchanged.
+                probe = _Probe()
+                _STD_ADD_SPEC(probe, spec, False, as_instance, eat_self)
+                values = probe.__dict__
+                data = (
+                    values["_spec_class"],
+                    values["_spec_signature"],
+                    tuple(values["_mock_methods"]),
+                    tuple(values["_spec_asyncs"]),
+                )
             self.add_spec[key] = data
             if self.magics is None:
                 names = data[2]
@@ -197,6 +210,52 @@ class _SpecInfo:
                     name for name in names if name in self.pending and name in shadowed
                 )
         return data
+
+
+def _stdlib_scan_runs_code(spec: Any) -> bool:
+    """Whether the stdlib's scan of ``spec`` would run its properties (instances, modules).
+
+    Before 3.13 ``_mock_add_spec`` looks for coroutine methods with ``getattr(spec,
+    name)`` for every name in ``dir(spec)``: on an instance that runs every property
+    when the mock is made, and one that raises makes ``sm.patch("app.client")`` fail
+    at start.  A class spec's attributes are its descriptors, read without running them.
+    """
+    return _features().scan_reads_attributes and not isinstance(spec, (type, *_FUNCTION_TYPES))
+
+
+def _static_spec_data(
+    spec: Any, as_instance: bool, eat_self: bool
+) -> tuple[Any, Any, tuple[str, ...], tuple[str, ...]]:
+    """What ``_mock_add_spec`` stores, with 3.13's scan: no attribute of ``spec`` is read."""
+    found = _std._get_signature_object(spec, as_instance, eat_self)
+    names = tuple(dir(spec))
+    asyncs = tuple(name for name in names if _static_coroutine(spec, name))
+    return type(spec), found and found[1], names, asyncs
+
+
+def _static_coroutine(spec: Any, name: str) -> bool:
+    value = inspect.getattr_static(spec, name, None)
+    try:
+        value = inspect.unwrap(value)
+    except Exception:  # a cycle of __wrapped__, or a value whose __getattr__ fails
+        pass
+    return bool(_std.iscoroutinefunction(value))
+
+
+def _runs_code(spec: Any, name: str) -> bool:
+    """Whether reading ``spec.name`` on an instance or module spec could run its code.
+
+    True for properties and other descriptors written in Python, and for names only
+    ``__getattr__`` provides; False for plain values, functions and C-level slots such
+    as ``int.real`` (which ``seal`` relies on being read).
+    """
+    if isinstance(spec, (type, *_FUNCTION_TYPES)):
+        return False
+    static = inspect.getattr_static(spec, name, _MISSING)
+    if static is _MISSING or isinstance(static, property):
+        return True
+    getter = getattr(type(static), "__get__", None)
+    return isinstance(getter, types.FunctionType)
 
 
 _CACHE: collections.OrderedDict[Any, _SpecInfo] = collections.OrderedDict()
@@ -597,6 +656,9 @@ def _build_child(
     eager: bool = False,
 ) -> None:
     """Make the child the stdlib's ``for entry in dir(spec)`` loop makes for ``name``."""
+    if (eager or methods_only) and _runs_code(state.spec, name):
+        # Not read for the user: a property of an instance spec runs when it is read.
+        return
     try:
         original = getattr(state.spec, name)
     except AttributeError:
@@ -641,7 +703,7 @@ def _mark_self_similar(child: Any, name: str) -> None:
     if state is None or name not in (state.info.pending or ()):
         return
     children = child.__dict__["_mock_children"]
-    if name in children:
+    if name in children or _runs_code(state.spec, name):
         return
     try:
         inner = getattr(state.spec, name)

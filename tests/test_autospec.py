@@ -586,10 +586,107 @@ def test_instance_spec_attributes_are_read_when_first_read() -> None:
             return 1
 
     made = sm.create_autospec(Lazy())
-    assert reads == ["value"] * (1 if sys.version_info < (3, 13) else 0)  # stdlib scan
-    reads.clear()
+    sm.create_autospec(Lazy(), instance=True)
+    assert reads == []  # on every version: 3.10-3.12's coroutine scan is not run
     assert describe(made.value) == describe(mock.create_autospec(Lazy()).value)
     assert reads.count("value") >= 1
+
+
+class Configured:
+    """An instance spec whose properties fail until the object is set up."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+        self.handler = self.fetch  # a bound async method kept on the instance
+
+    @property
+    def token(self) -> str:
+        self.reads.append("token")
+        raise RuntimeError("no token configured")
+
+    @property
+    def loop(self) -> None:
+        self.reads.append("loop")
+        warnings.warn("the loop property is deprecated", DeprecationWarning, stacklevel=2)
+
+    @property
+    def called(self) -> bool:  # shadows the mock's own `called`
+        self.reads.append("called")
+        raise RuntimeError("not connected")
+
+    @property
+    def handlers(self) -> list[Any]:
+        self.reads.append("handlers")
+        raise RuntimeError("not connected")
+
+    def get(self, url: str) -> str:
+        return url
+
+    async def fetch(self, url: str) -> str:
+        return url
+
+    @classmethod
+    async def connect(cls, dsn: str) -> Configured:
+        return cls()
+
+    @staticmethod
+    async def ping(host: str) -> bool:
+        return True
+
+
+def test_a_raising_property_of_an_instance_spec_raises_only_when_read() -> None:
+    # Python 3.10-3.12's stdlib runs every property of an instance spec (its coroutine
+    # scan reads them with getattr); sm.patch("app.client") then failed at start.
+    spec = Configured()
+    module = type(sys)("instance_spec_app")
+    module.client = spec  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with sm.patch.object(module, "client") as client:
+            assert spec.reads == []
+            assert client.get("/") is client.get.return_value
+            assert _raised(lambda: client.token) == (RuntimeError, "no token configured")
+            assert _raised(lambda: client.loop) == (
+                DeprecationWarning,
+                "the loop property is deprecated",
+            )
+        made = sm.create_autospec(spec, instance=True)
+        assert _raised(lambda: made.handlers) == (RuntimeError, "not connected")
+    assert spec.reads == ["token", "loop", "handlers"]
+
+
+def test_the_coroutine_scan_of_an_instance_spec_finds_async_methods_without_reading() -> None:
+    spec = Configured()
+    made = sm.create_autospec(spec)
+    assert spec.reads == []
+    assert sorted(made._spec_asyncs) == ["connect", "fetch", "handler", "ping"]
+    assert isinstance(made.fetch, mock.AsyncMock)
+    assert isinstance(made.handler, mock.AsyncMock)
+    assert isinstance(made.connect, mock.AsyncMock)
+    assert not isinstance(made.get, mock.AsyncMock)
+    module_mock = sm.create_autospec(asyncio)
+    assert "sleep" in module_mock._spec_asyncs
+    assert isinstance(module_mock.sleep, mock.AsyncMock)
+
+
+def test_reading_a_child_does_not_run_the_same_property_one_level_down() -> None:
+    reads: list[int] = []
+
+    class Node:
+        def __init__(self, depth: int) -> None:
+            self.depth = depth
+
+        @property
+        def next(self) -> Node:
+            reads.append(self.depth)
+            if self.depth:
+                raise RuntimeError("the end of the list")
+            return Node(self.depth + 1)
+
+    made = sm.create_autospec(Node(0))
+    child = made.next
+    assert reads == [0]
+    assert _raised(lambda: child.next) == (RuntimeError, "the end of the list")
 
 
 def test_first_reads_from_many_threads_get_one_child() -> None:
