@@ -23,13 +23,16 @@ read when first read, not at creation, on every version; a method child enters `
 configuration kwargs are applied after the children exist on every version (3.13's fix
 of gh-90848); an ``async def`` spec checks its signature when called, also on 3.13
 (gh-137594); ``async with`` on an instance mock hands out a specced object, not a bare
-``AsyncMock`` whose sync methods make coroutines.
+``AsyncMock`` whose sync methods make coroutines; a misspelt ``return_value`` or
+``side_effect`` that the spec does not have is refused, not set as a new attribute.
 """
 
 from __future__ import annotations
 
 import builtins
 import collections
+import difflib
+import functools
 import inspect
 import operator
 import sys
@@ -58,6 +61,7 @@ _STD_GETATTR: Callable[[Any, str], Any] = _std.NonCallableMock.__getattr__
 _STD_ADD_SPEC: Callable[..., None] = _std.NonCallableMock._mock_add_spec
 _STD_SET_MAGICS: Callable[[Any], None] = _std.MagicMixin._mock_set_magics
 _STD_CALL_SIG: Callable[[Any, str], Any] = _std.NonCallableMock._get_call_signature_from_name
+_STD_SETATTR: Callable[[Any, str, Any], None] = _std.NonCallableMock.__setattr__
 _LOCK: Any = _std.NonCallableMock._lock
 _MAGICS: frozenset[str] = frozenset(_std._magics | _std._async_method_magics)
 _ALL_MAGICS: frozenset[str] = frozenset(_std._all_magics)
@@ -83,6 +87,13 @@ _CONSTRUCTOR_ARGS = frozenset(
 # Keyword arguments that never touch magic methods while the mock is being built, so
 # the per-mock class can get only the spec's magic methods instead of all of them.
 _PLAIN_CONFIG = frozenset({"return_value", "side_effect"})
+# What a mock is configured with.  A name close to one of them that the spec does not
+# have is a typo (`return_valu=`, `m.side_affect = ...`): the stdlib would set it as a new
+# attribute and the mock would silently keep its default behaviour.
+_SETTINGS = ("return_value", "side_effect")
+# How close a name must be (difflib's ratio): catches `return_val`, `ret_value`,
+# `side_effects`, `sideeffect`; lets `returned`, `return_code`, `reset_value` through.
+_TYPO_CUTOFF = 0.85
 # Exact types whose instances all share one dir(), signature and coroutine scan.
 _VALUE_TYPES = frozenset({int, float, complex, str, bytes, bytearray, bool, dict, set, frozenset})
 _IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: built-in types whose dict never changes
@@ -396,9 +407,12 @@ class _Lazy:
         "returns_reset",
         "spec",
         "spec_set",
+        "unsafe",
     )
 
-    def __init__(self, spec: Any, spec_set: Any, is_type: bool, info: _SpecInfo) -> None:
+    def __init__(
+        self, spec: Any, spec_set: Any, is_type: bool, info: _SpecInfo, unsafe: bool = False
+    ) -> None:
         self.spec = spec
         self.spec_set = spec_set
         self.is_type = is_type
@@ -412,6 +426,7 @@ class _Lazy:
         self.return_spec = False
         self.return_klass: Any = None
         self.returns_reset = False
+        self.unsafe = unsafe
 
 
 def _state(mock_: Any) -> _Lazy:
@@ -462,7 +477,12 @@ def _lazy_get_child_mock(self: Any, /, **kw: Any) -> Any:
         if state.return_spec:
             state.return_spec = False
             return create_autospec(
-                state.spec, state.spec_set, instance=True, _name="()", _parent=self
+                state.spec,
+                state.spec_set,
+                instance=True,
+                _name="()",
+                _parent=self,
+                unsafe=state.unsafe,
             )
         klass = state.return_klass
         if klass is not None:
@@ -494,7 +514,7 @@ def _entered_value(parent: Any, state: _Lazy, aenter: Any) -> Any:
     if kind is _SELF:
         return parent
     if isinstance(kind, type):
-        return create_autospec(kind, state.spec_set, True, aenter, "()")
+        return create_autospec(kind, state.spec_set, True, aenter, "()", unsafe=state.unsafe)
     return kind  # None, or _MISSING: the stdlib's AsyncMock
 
 
@@ -584,6 +604,43 @@ def _names_a_base(text: str, cls: type) -> bool:
     """Whether an unevaluated annotation names ``cls`` or one of its bases."""
     name = text.rsplit(".", 1)[-1]
     return any(klass.__name__ == name for klass in cls.__mro__ if klass is not object)
+
+
+@functools.lru_cache(maxsize=4096)
+def _setting_typo(name: str) -> str | None:
+    """The mock setting that ``name`` misspells (``return_valu``: ``return_value``), or None."""
+    if name.startswith("_") or name in _SETTINGS:
+        return None
+    close = difflib.get_close_matches(name, _SETTINGS, n=1, cutoff=_TYPO_CUTOFF)
+    return close[0] if close else None
+
+
+def _typo_error(mock_name: str, name: str, setting: str) -> AttributeError:
+    return AttributeError(
+        f"Cannot set {name!r} on {mock_name}: its spec has no such attribute; did you mean "
+        f"{setting!r}? Pass unsafe=True to set it anyway."
+    )
+
+
+def _check_setting_keywords(spec: Any, kwargs: dict[str, Any], name: Any) -> None:
+    """Refuse ``return_valu=`` and the like before a mock is built from them."""
+    __tracebackhide__ = True
+    for key in kwargs:
+        setting = _setting_typo(key)
+        if setting is not None and key not in dir(spec):
+            raise _typo_error(str(name or "mock"), key, setting)
+
+
+def _lazy_setattr(self: Any, name: str, value: Any) -> None:
+    # Every `mock.x = value` (and configure_mock, and kwargs) comes through here: keep
+    # the common case to one cached lookup.
+    setting = _setting_typo(name)
+    if setting is not None:
+        methods = self.__dict__.get("_mock_methods")
+        if methods is not None and name not in methods and not _state(self).unsafe:
+            __tracebackhide__ = True
+            raise _typo_error(self._extract_mock_name(), name, setting)
+    _STD_SETATTR(self, name, value)
 
 
 def _lazy_reset_mock(
@@ -679,9 +736,15 @@ def _build_child(
 
 def _build_from_spec_state(parent: Any, name: str, pending: Any, children: dict[str, Any]) -> None:
     """What ``NonCallableMock.__getattr__`` does with a ``_SpecState``, but lazily."""
+    state = type(parent).__dict__.get(_STATE)
     try:
         child = create_autospec(
-            pending.spec, pending.spec_set, pending.instance, pending.parent, pending.name
+            pending.spec,
+            pending.spec_set,
+            pending.instance,
+            pending.parent,
+            pending.name,
+            unsafe=state is not None and state.unsafe,
         )
     except _InvalidSpecError:
         target = parent.__dict__["_mock_name"] or parent
@@ -727,7 +790,7 @@ def _build_method(
         "_eat_self": skipfirst,
     }
     info = _info_for(original)
-    child_state = _Lazy(original, state.spec_set, False, info)
+    child_state = _Lazy(original, state.spec_set, False, info, state.unsafe)
     child = _construct(klass, child_state, kwargs, lazy=False)
     children[name] = child
     if _features().eager_method_return and not state.returns_reset:
@@ -776,6 +839,7 @@ def _construct(klass: Any, state: _Lazy, kwargs: dict[str, Any], lazy: bool) -> 
     cls._mock_set_magics = _lazy_set_magics
     cls._get_child_mock = _lazy_get_child_mock
     cls.reset_mock = _lazy_reset_mock
+    setattr(cls, "__setattr__", _lazy_setattr)  # noqa: B010 - not the instance's __setattr__
     if lazy:
         cls.__getattr__ = _lazy_getattr
         cls._get_call_signature_from_name = _lazy_call_signature
@@ -848,7 +912,7 @@ def _function_signature(info: _SpecInfo, spec: Any) -> Any:
 
 
 def _autospec_function(
-    spec: Any, spec_set: Any, _parent: Any, _name: Any, kwargs: dict[str, Any]
+    spec: Any, spec_set: Any, _parent: Any, _name: Any, unsafe: bool, kwargs: dict[str, Any]
 ) -> Any:
     """The stdlib's autospec of a function, from what is cached about ``spec``.
 
@@ -866,7 +930,7 @@ def _autospec_function(
     sig, checksig = found
     is_async = _std._is_async_func(spec)
     klass = _AsyncMock if is_async else _MagicMock
-    state = _Lazy(spec, spec_set, False, info)
+    state = _Lazy(spec, spec_set, False, info, unsafe)
     state.fast_magics = _PLAIN_CONFIG.issuperset(kwargs)
     inner = _construct(
         klass,
@@ -920,7 +984,10 @@ def create_autospec(
     called on 3.13 too (3.13 waits for the ``await``).  And ``async with`` on an
     instance mock hands out what the real ``__aenter__`` is annotated to return: the
     mock itself when unannotated or annotated ``Self``, the class, or a TypeVar of
-    ``self`` (httpx's ``-> U``), rather than a bare ``AsyncMock``.
+    ``self`` (httpx's ``-> U``), rather than a bare ``AsyncMock``.  A keyword argument or
+    attribute assignment that misspells ``return_value`` or ``side_effect``
+    (``return_valu=1``) raises ``AttributeError`` unless the spec has that name or
+    ``unsafe=True`` is given.
 
     Example:
         >>> import http.client, saferemock as sm
@@ -937,10 +1004,13 @@ def create_autospec(
         ...
         AttributeError: Mock object has no attribute 'no_such_method'
     """
+    __tracebackhide__ = True
     if _std._is_list(spec):
         spec = type(spec)
+    if not unsafe:
+        _check_setting_keywords(spec, kwargs, kwargs.get("name", _name))
     if type(spec) in _FUNCTION_TYPES and not instance and _PLAIN_CONFIG.issuperset(kwargs):
-        made = _autospec_function(spec, spec_set, _parent, _name, kwargs)
+        made = _autospec_function(spec, spec_set, _parent, _name, unsafe, kwargs)
         if made is not None:
             return made
     if (
@@ -977,7 +1047,7 @@ def create_autospec(
         klass = _MagicMock
 
     info = _info_for(spec)
-    state = _Lazy(spec, spec_set, is_type, info)
+    state = _Lazy(spec, spec_set, is_type, info, unsafe)
     state.fast_magics = _PLAIN_CONFIG.issuperset(kwargs)
     new = _construct(
         klass,
@@ -1010,7 +1080,7 @@ def create_autospec(
             state.return_spec = True
         else:  # kwargs configured `return_value.x`: the stdlib replaces it, so do we
             new.return_value = create_autospec(
-                spec, spec_set, instance=True, _name="()", _parent=new
+                spec, spec_set, instance=True, _name="()", _parent=new, unsafe=unsafe
             )
     for entry in info.eager:
         _build_child(new, state, entry, children, eager=True)
