@@ -518,17 +518,26 @@ def _check_files(files: object) -> Mapping[Any, Contents] | None:
 
 @final
 class FakeOpen(Activation[Any]):
-    """One ``sm.fake_open(...)``; see :func:`fake_open`.
+    """One ``sm.fake_open(...)``: a context manager, a decorator, and ``start()``/``stop()``.
+
+    Each activation serves a fresh copy of the files given; see :func:`fake_open`.
 
     Example:
         >>> import saferemock as sm
         >>> faker = sm.fake_open({"a.txt": "A"})
-        >>> isinstance(faker, sm.FakeOpen)
-        True
         >>> fake = faker.start()
-        >>> open("a.txt").read()
-        'A'
+        >>> with open("a.txt", "a") as f:
+        ...     f.write("B")
+        1
+        >>> fake.files["a.txt"]
+        'AB'
         >>> faker.stop()
+        >>> @faker
+        ... def read(fake):
+        ...     with open("a.txt") as f:
+        ...         return f.read(), fake.call_count
+        >>> read()  # a new activation: the write above is gone
+        ('A', 1)
     """
 
     _passes_value = True
