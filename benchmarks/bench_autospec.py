@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench_autospec.py``.  Prints, from one run, the median time of
 ``unittest.mock.create_autospec(X)``, ``sm.create_autospec(X)`` and a bare
 ``MagicMock()`` for each spec, the ratios, and the cost of the first read of one method
-(the stdlib has built it already; saferemock builds it then).  Targets (issue 2):
+(the stdlib has built it already; saferemock builds it then).  Targets:
 stdlib/saferemock >= 50x for the 200-method class and the S3 client, and
 saferemock/MagicMock() <= 3x.  A function spec (``json.dumps``) has no children to
 defer; there saferemock reuses what it learnt about the function, and the row shows it

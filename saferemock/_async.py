@@ -317,22 +317,51 @@ def async_context_manager(
 
 
 @final
+class _Items:
+    """The items of an :func:`async_iterator`, taken from the iterable once, on demand.
+
+    Every iteration (the mock's own, and one per call) reads them from here, so a
+    generator given as ``items`` is consumed lazily and only once, yet each call
+    still starts from the first item.
+    """
+
+    __slots__ = ("_seen", "_source")
+
+    def __init__(self, source: Iterator[Any]) -> None:
+        self._source: Iterator[Any] | None = source
+        self._seen: list[Any] = []
+
+    def get(self, index: int) -> Any:
+        while index >= len(self._seen):
+            if self._source is None:
+                return _END
+            item: Any = next(self._source, _END)
+            if item is _END:
+                self._source = None
+                return _END
+            self._seen.append(item)
+        return self._seen[index]
+
+
+@final
 class _Iteration:
-    """The state behind :func:`async_iterator`: the items left and whether it was closed."""
+    """One pass over the items: where it is, and whether it was closed."""
 
-    __slots__ = ("_items", "closed")
+    __slots__ = ("_items", "_position", "closed")
 
-    def __init__(self, items: Iterator[Any]) -> None:
+    def __init__(self, items: _Items) -> None:
         self._items = items
+        self._position = 0
         self.closed = False
 
     def anext(self) -> Any:
         if self.closed:
             raise StopAsyncIteration
-        item: Any = next(self._items, _END)
+        item: Any = self._items.get(self._position)
         if item is _END:
             # Inside __anext__ this is the protocol's own end signal, not a leak.
             raise StopAsyncIteration
+        self._position += 1
         if _is_exception(item):
             raise item
         return item
@@ -341,27 +370,80 @@ class _Iteration:
         self.closed = True
 
 
+def _make_iterator(iterator: mock.NonCallableMock, items: _Items) -> None:
+    state = _Iteration(items)
+    # Given to the constructor: assigning return_value would adopt the iterator as a
+    # child of its own __aiter__.
+    iterator.__aiter__ = mock.Mock(return_value=iterator)
+    iterator.__anext__ = mock.AsyncMock(side_effect=state.anext)
+    iterator.aclose = mock.AsyncMock(side_effect=state.aclose)
+
+
+@final
+class _Calls:
+    """The side effect of calling an :func:`async_iterator`: a fresh iterator per call.
+
+    The iterator becomes the mock's ``return_value`` (the stdlib then returns it and
+    parents it as ``()``), so what the code under test does with the iterator of any
+    call shows in the mock's ``mock_calls`` as ``call().__anext__()``.  The first one
+    is made with the mock, so ``return_value`` is an iterator before the first call.
+    """
+
+    __slots__ = ("_items", "_next", "_owner")
+
+    def __init__(self, owner: mock.Mock, items: _Items) -> None:
+        self._owner = owner
+        self._items = items
+        self._next: mock.NonCallableMock | None = None
+        self._prepare()
+
+    def _prepare(self) -> None:
+        fresh = mock.NonCallableMock()
+        _make_iterator(fresh, self._items)
+        self._owner.return_value = fresh
+        self._next = fresh
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._next is None or self._owner.return_value is not self._next:
+            self._prepare()
+        self._next = None  # handed out: the next call makes another
+        return mock.DEFAULT
+
+    def __repr__(self) -> str:
+        return "<async_iterator calls>"
+
+
 def async_iterator(items: Iterable[Any], *, spec: Callable[..., Any] | None = None) -> mock.Mock:
     """Return a mock async iterator: ``async for`` yields ``items`` in order.
 
     Exception items are raised at their turn (iteration can go on after them);
-    ``await it.aclose()`` ends the iteration, as on an async generator.  Calling the mock
-    returns the mock itself, so it serves both as the ``return_value`` of a method that
-    returns an async iterator and as the replacement of an async generator function;
-    with ``spec`` (that function or method) the call is checked against its signature.
-    Like a generator object it is single-use: items are taken from ``items`` lazily.
-    ``__anext__`` and ``aclose`` are ``AsyncMock`` children, so their awaits can be
-    asserted.
+    ``await it.aclose()`` ends the iteration, as on an async generator.  The mock serves
+    both as an async iterator (the ``return_value`` of a method that returns one) and
+    as the replacement of an async generator function: each call returns a fresh
+    iterator over the same items, as each call of an async generator function returns
+    a new generator.  With ``spec`` (that function or method) calls are checked against
+    its signature.  The mock itself is single-use, like a generator object.  ``items``
+    is read lazily, and only once, however many iterations there are.
+
+    Call records follow ``unittest.mock``: ``__anext__`` and ``aclose`` are ``AsyncMock``
+    children, on the mock for its own iteration and on ``return_value`` (the iterator the
+    last call returned) for the calls; ``mock_calls`` lists every call's steps, as
+    ``call(...)``, ``call().__anext__()``, ``call().aclose()``.
 
     Example:
         >>> import asyncio, saferemock as sm
         >>> async def pages(query: str): yield []
         >>> fake = sm.async_iterator([["a", "b"], ["c"]], spec=pages)
-        >>> async def collect() -> list[str]:
-        ...     return [row async for page in fake("q") for row in page]
-        >>> asyncio.run(collect())
+        >>> async def collect(query: str) -> list[str]:
+        ...     return [row async for page in fake(query) for row in page]
+        >>> asyncio.run(collect("q"))
         ['a', 'b', 'c']
-        >>> fake.assert_called_once_with("q")
+        >>> asyncio.run(collect("again"))  # a fresh iterator for each call
+        ['a', 'b', 'c']
+        >>> fake.call_args_list
+        [call('q'), call('again')]
+        >>> fake.return_value.__anext__.await_count  # the last call's iterator
+        3
     """
     __tracebackhide__ = True
     try:
@@ -382,9 +464,7 @@ def async_iterator(items: Iterable[Any], *, spec: Callable[..., Any] | None = No
         sig = _signature(spec)
         if sig is not None:
             _enforce_signature(iterator, sig)
-    state = _Iteration(source)
-    iterator.return_value = iterator
-    iterator.__aiter__ = mock.Mock(return_value=iterator)
-    iterator.__anext__ = mock.AsyncMock(side_effect=state.anext)
-    iterator.aclose = mock.AsyncMock(side_effect=state.aclose)
+    shared = _Items(source)
+    _make_iterator(iterator, shared)
+    iterator.side_effect = _Calls(iterator, shared)
     return iterator

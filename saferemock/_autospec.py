@@ -14,29 +14,36 @@ set on that per-mock class (``__getattr__``, ``_get_child_mock``, ...).  So
 ``type(m).__mro__[1]`` is still ``MagicMock`` (or ``NonCallableMagicMock``/``AsyncMock``),
 and the children the stdlib makes itself are plain stdlib mocks.  Where the stdlib
 differs between versions (3.12 gives methods a return value up front, 3.13 scans for
-coroutines with ``getattr_static``), the running stdlib's own code computes the result.
+coroutines with ``getattr_static``), the running stdlib's own code computes the result,
+except for the coroutine scan of an instance or module spec, done without reading any
+attribute (3.13's way) on every version.
 
 What differs, on purpose (see docs/autospec.md): attributes of an *instance* spec are
-read when first read, not at creation; a method child enters ``vars(mock)`` when built;
+read when first read, not at creation, on every version; a method child enters ``vars(mock)`` when built;
 configuration kwargs are applied after the children exist on every version (3.13's fix
 of gh-90848); an ``async def`` spec checks its signature when called, also on 3.13
 (gh-137594); ``async with`` on an instance mock hands out a specced object, not a bare
-``AsyncMock`` whose sync methods make coroutines.
+``AsyncMock`` whose sync methods make coroutines; a misspelt ``return_value`` or
+``side_effect`` that the spec does not have is refused, not set as a new attribute.
 """
 
 from __future__ import annotations
 
 import builtins
 import collections
+import difflib
+import functools
 import inspect
 import operator
+import sys
 import types
+import typing
 import weakref
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
-from typing_extensions import final
+from typing_extensions import Self, final
 
 __all__ = ["create_autospec"]
 
@@ -54,6 +61,7 @@ _STD_GETATTR: Callable[[Any, str], Any] = _std.NonCallableMock.__getattr__
 _STD_ADD_SPEC: Callable[..., None] = _std.NonCallableMock._mock_add_spec
 _STD_SET_MAGICS: Callable[[Any], None] = _std.MagicMixin._mock_set_magics
 _STD_CALL_SIG: Callable[[Any, str], Any] = _std.NonCallableMock._get_call_signature_from_name
+_STD_SETATTR: Callable[[Any, str, Any], None] = _std.NonCallableMock.__setattr__
 _LOCK: Any = _std.NonCallableMock._lock
 _MAGICS: frozenset[str] = frozenset(_std._magics | _std._async_method_magics)
 _ALL_MAGICS: frozenset[str] = frozenset(_std._all_magics)
@@ -79,6 +87,13 @@ _CONSTRUCTOR_ARGS = frozenset(
 # Keyword arguments that never touch magic methods while the mock is being built, so
 # the per-mock class can get only the spec's magic methods instead of all of them.
 _PLAIN_CONFIG = frozenset({"return_value", "side_effect"})
+# What a mock is configured with.  A name close to one of them that the spec does not
+# have is a typo (`return_valu=`, `m.side_affect = ...`): the stdlib would set it as a new
+# attribute and the mock would silently keep its default behaviour.
+_SETTINGS = ("return_value", "side_effect")
+# How close a name must be (difflib's ratio): catches `return_val`, `ret_value`,
+# `side_effects`, `sideeffect`; lets `returned`, `return_code`, `reset_value` through.
+_TYPO_CUTOFF = 0.85
 # Exact types whose instances all share one dir(), signature and coroutine scan.
 _VALUE_TYPES = frozenset({int, float, complex, str, bytes, bytearray, bool, dict, set, frozenset})
 _IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: built-in types whose dict never changes
@@ -93,17 +108,25 @@ class _Features:
 
     probed = False
     eager_method_return = False  # 3.12+: methods get ``return_value = child_klass()``
+    scan_reads_attributes = False  # before 3.13: the coroutine scan runs every property
 
 
 def _features() -> type[_Features]:
     if not _Features.probed:
+        reads: list[str] = []
 
         class Probe:
             def method(self) -> None:
                 """A method to autospec."""
 
+            @property
+            def value(self) -> None:
+                reads.append("value")
+
         plain = mock.create_autospec(Probe)
         _Features.eager_method_return = plain.method._mock_return_value is not _DEFAULT
+        _STD_ADD_SPEC(_Probe(), Probe(), False)
+        _Features.scan_reads_attributes = bool(reads)
         _Features.probed = True
     return _Features
 
@@ -166,17 +189,20 @@ class _SpecInfo:
             data = (spec_class, found and found[1], methods, asyncs)
             self.add_spec[key] = data
         if data is None:
-            # Run the stdlib's own code on a stand-in, so each Python version's rules
-            # (3.12 scans with getattr, 3.13 with getattr_static) apply unchanged.
-            probe = _Probe()
-            _STD_ADD_SPEC(probe, spec, False, as_instance, eat_self)
-            values = probe.__dict__
-            data = (
-                values["_spec_class"],
-                values["_spec_signature"],
-                tuple(values["_mock_methods"]),
-                tuple(values["_spec_asyncs"]),
-            )
+            if _stdlib_scan_runs_code(spec):
+                data = _static_spec_data(spec, as_instance, eat_self)
+            else:
+                # Run the stdlib's own code on a stand-in, so each Python version's rules
+                # (3.12 scans classes with getattr, 3.13 with getattr_static) apply unchanged.
+                probe = _Probe()
+                _STD_ADD_SPEC(probe, spec, False, as_instance, eat_self)
+                values = probe.__dict__
+                data = (
+                    values["_spec_class"],
+                    values["_spec_signature"],
+                    tuple(values["_mock_methods"]),
+                    tuple(values["_spec_asyncs"]),
+                )
             self.add_spec[key] = data
             if self.magics is None:
                 names = data[2]
@@ -195,6 +221,52 @@ class _SpecInfo:
                     name for name in names if name in self.pending and name in shadowed
                 )
         return data
+
+
+def _stdlib_scan_runs_code(spec: Any) -> bool:
+    """Whether the stdlib's scan of ``spec`` would run its properties (instances, modules).
+
+    Before 3.13 ``_mock_add_spec`` looks for coroutine methods with ``getattr(spec,
+    name)`` for every name in ``dir(spec)``: on an instance that runs every property
+    when the mock is made, and one that raises makes ``sm.patch("app.client")`` fail
+    at start.  A class spec's attributes are its descriptors, read without running them.
+    """
+    return _features().scan_reads_attributes and not isinstance(spec, (type, *_FUNCTION_TYPES))
+
+
+def _static_spec_data(
+    spec: Any, as_instance: bool, eat_self: bool
+) -> tuple[Any, Any, tuple[str, ...], tuple[str, ...]]:
+    """What ``_mock_add_spec`` stores, with 3.13's scan: no attribute of ``spec`` is read."""
+    found = _std._get_signature_object(spec, as_instance, eat_self)
+    names = tuple(dir(spec))
+    asyncs = tuple(name for name in names if _static_coroutine(spec, name))
+    return type(spec), found and found[1], names, asyncs
+
+
+def _static_coroutine(spec: Any, name: str) -> bool:
+    value = inspect.getattr_static(spec, name, None)
+    try:
+        value = inspect.unwrap(value)
+    except Exception:  # a cycle of __wrapped__, or a value whose __getattr__ fails
+        pass
+    return bool(_std.iscoroutinefunction(value))
+
+
+def _runs_code(spec: Any, name: str) -> bool:
+    """Whether reading ``spec.name`` on an instance or module spec could run its code.
+
+    True for properties and other descriptors written in Python, and for names only
+    ``__getattr__`` provides; False for plain values, functions and C-level slots such
+    as ``int.real`` (which ``seal`` relies on being read).
+    """
+    if isinstance(spec, (type, *_FUNCTION_TYPES)):
+        return False
+    static = inspect.getattr_static(spec, name, _MISSING)
+    if static is _MISSING or isinstance(static, property):
+        return True
+    getter = getattr(type(static), "__get__", None)
+    return isinstance(getter, types.FunctionType)
 
 
 _CACHE: collections.OrderedDict[Any, _SpecInfo] = collections.OrderedDict()
@@ -335,9 +407,12 @@ class _Lazy:
         "returns_reset",
         "spec",
         "spec_set",
+        "unsafe",
     )
 
-    def __init__(self, spec: Any, spec_set: Any, is_type: bool, info: _SpecInfo) -> None:
+    def __init__(
+        self, spec: Any, spec_set: Any, is_type: bool, info: _SpecInfo, unsafe: bool = False
+    ) -> None:
         self.spec = spec
         self.spec_set = spec_set
         self.is_type = is_type
@@ -351,6 +426,7 @@ class _Lazy:
         self.return_spec = False
         self.return_klass: Any = None
         self.returns_reset = False
+        self.unsafe = unsafe
 
 
 def _state(mock_: Any) -> _Lazy:
@@ -401,7 +477,12 @@ def _lazy_get_child_mock(self: Any, /, **kw: Any) -> Any:
         if state.return_spec:
             state.return_spec = False
             return create_autospec(
-                state.spec, state.spec_set, instance=True, _name="()", _parent=self
+                state.spec,
+                state.spec_set,
+                instance=True,
+                _name="()",
+                _parent=self,
+                unsafe=state.unsafe,
             )
         klass = state.return_klass
         if klass is not None:
@@ -416,12 +497,12 @@ def _lazy_get_child_mock(self: Any, /, **kw: Any) -> Any:
 
 
 def _entered_value(parent: Any, state: _Lazy, aenter: Any) -> Any:
-    """What ``async with`` on an instance mock should hand out (issue 5).
+    """What ``async with`` on an instance mock should hand out.
 
     The stdlib's ``__aenter__`` returns a bare ``AsyncMock``, whose every attribute is
     async too: a sync method called on it makes a coroutine nobody awaits.  An
-    ``async def __aenter__`` almost always returns ``self``, so unless its annotation
-    names another class (then: an instance autospec of it) or ``None``, the mock itself.
+    ``async def __aenter__`` almost always returns ``self``; its annotation says so or
+    names what it returns instead (see :func:`_entered_kind`).
     """
     if state.is_type and not state.key[0]:
         return _MISSING  # a class mock: `async with` applies to its instances
@@ -429,28 +510,137 @@ def _entered_value(parent: Any, state: _Lazy, aenter: Any) -> Any:
     enter = inspect.getattr_static(cls, "__aenter__", None)
     if not _std.iscoroutinefunction(enter):
         return _MISSING
+    kind = _entered_kind(enter, cls)
+    if kind is _SELF:
+        return parent
+    if isinstance(kind, type):
+        return create_autospec(kind, state.spec_set, True, aenter, "()", unsafe=state.unsafe)
+    return kind  # None, or _MISSING: the stdlib's AsyncMock
+
+
+# What _entered_kind answers for "the object itself" (``return self``).
+_SELF: Any = object()
+# typing.Self (3.11+) and typing_extensions.Self (its own object before 3.11).
+_SELF_FORMS: tuple[Any, ...] = tuple(
+    {id(form): form for form in (Self, getattr(typing, "Self", Self))}.values()
+)
+
+
+def _entered_kind(enter: Any, cls: type) -> Any:
+    """What ``cls.__aenter__`` returns, read from its annotations.
+
+    ``_SELF`` for the object itself: no return annotation, ``Self`` (typing or
+    typing_extensions), ``cls`` or one of its bases, a TypeVar that also annotates
+    ``self`` (httpx: ``async def __aenter__(self: U) -> U``), or a TypeVar bound to
+    ``cls`` or a base.  Another class: that class, to autospec.  ``-> None``: None.
+    Anything else (a union, an unbound TypeVar): ``_MISSING``.  String annotations
+    (``from __future__ import annotations``, forward references) are evaluated where
+    the function was written; a name that only a type checker can resolve is judged by
+    its text.
+    """
     try:
-        annotation = inspect.signature(enter).return_annotation
-    except (TypeError, ValueError):
+        function = inspect.unwrap(enter)
+        annotations = dict(getattr(function, "__annotations__", None) or {})
+        parameters = list(inspect.signature(function).parameters.values())
+    except Exception:  # no signature, or annotations that fail to build
         return _MISSING
-    if isinstance(annotation, str):  # `from __future__ import annotations`
-        try:
-            annotation = inspect.signature(enter, eval_str=True).return_annotation
-        except Exception:  # a name only a type checker can resolve: judge the text
-            pass
-    if annotation is inspect.Signature.empty:
-        return parent
-    if isinstance(annotation, type):
-        if issubclass(cls, annotation):
-            return parent
-        return create_autospec(annotation, state.spec_set, True, aenter, "()")
-    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    name = str(name).strip("'\"").rsplit(".", 1)[-1]
-    if name in ("Self", cls.__name__):
-        return parent
-    if annotation is None or name == "None":
+    if "return" not in annotations:
+        return _SELF
+    owner = next((klass for klass in cls.__mro__ if "__aenter__" in vars(klass)), cls)
+    namespace = getattr(function, "__globals__", {})
+    returned = _resolve(annotations["return"], namespace, owner)
+    first = parameters[0].name if parameters else ""
+    if first in annotations and _same_annotation(
+        _resolve(annotations[first], namespace, owner), returned
+    ):
+        return _SELF  # `self: U -> U`: returns what it was called on
+    if isinstance(returned, typing.TypeVar):
+        bound = returned.__bound__
+        if bound is None:
+            return _MISSING
+        module = sys.modules.get(getattr(returned, "__module__", ""))
+        returned = _resolve(bound, vars(module) if module else namespace, owner)
+        if not (isinstance(returned, type) and issubclass(cls, returned)) and not (
+            isinstance(returned, str) and _names_a_base(returned, cls)
+        ):
+            return _MISSING  # some subclass of another class: too vague to spec
+    origin = typing.get_origin(returned)
+    if isinstance(origin, type):
+        returned = origin  # `-> Session[T]`
+    if returned is None or returned is type(None):
         return None
+    if any(returned is form for form in _SELF_FORMS):
+        return _SELF
+    if isinstance(returned, type):
+        return _SELF if issubclass(cls, returned) else returned
+    if isinstance(returned, str):
+        if returned == "None":
+            return None
+        if _names_a_base(returned, cls) or returned.rsplit(".", 1)[-1] == "Self":
+            return _SELF
     return _MISSING
+
+
+def _resolve(annotation: Any, namespace: dict[str, Any], owner: type) -> Any:
+    """An annotation as an object, or as its stripped text when it cannot be evaluated."""
+    if isinstance(annotation, typing.ForwardRef):
+        annotation = annotation.__forward_arg__
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        # What inspect.signature(eval_str=True) does, with the class body's names too.
+        return eval(annotation, dict(namespace), dict(vars(owner)))
+    except Exception:  # a name only a type checker can resolve: judge the text
+        return annotation.strip().strip("'\"").strip()
+
+
+def _same_annotation(first: Any, second: Any) -> bool:
+    if isinstance(first, str) or isinstance(second, str):
+        return isinstance(first, str) and isinstance(second, str) and first == second
+    return isinstance(first, typing.TypeVar) and first is second
+
+
+def _names_a_base(text: str, cls: type) -> bool:
+    """Whether an unevaluated annotation names ``cls`` or one of its bases."""
+    name = text.rsplit(".", 1)[-1]
+    return any(klass.__name__ == name for klass in cls.__mro__ if klass is not object)
+
+
+@functools.lru_cache(maxsize=4096)
+def _setting_typo(name: str) -> str | None:
+    """The mock setting that ``name`` misspells (``return_valu``: ``return_value``), or None."""
+    if name.startswith("_") or name in _SETTINGS:
+        return None
+    close = difflib.get_close_matches(name, _SETTINGS, n=1, cutoff=_TYPO_CUTOFF)
+    return close[0] if close else None
+
+
+def _typo_error(mock_name: str, name: str, setting: str) -> AttributeError:
+    return AttributeError(
+        f"Cannot set {name!r} on {mock_name}: its spec has no such attribute; did you mean "
+        f"{setting!r}? Pass unsafe=True to set it anyway."
+    )
+
+
+def _check_setting_keywords(spec: Any, kwargs: dict[str, Any], name: Any) -> None:
+    """Refuse ``return_valu=`` and the like before a mock is built from them."""
+    __tracebackhide__ = True
+    for key in kwargs:
+        setting = _setting_typo(key)
+        if setting is not None and key not in dir(spec):
+            raise _typo_error(str(name or "mock"), key, setting)
+
+
+def _lazy_setattr(self: Any, name: str, value: Any) -> None:
+    # Every `mock.x = value` (and configure_mock, and kwargs) comes through here: keep
+    # the common case to one cached lookup.
+    setting = _setting_typo(name)
+    if setting is not None:
+        methods = self.__dict__.get("_mock_methods")
+        if methods is not None and name not in methods and not _state(self).unsafe:
+            __tracebackhide__ = True
+            raise _typo_error(self._extract_mock_name(), name, setting)
+    _STD_SETATTR(self, name, value)
 
 
 def _lazy_reset_mock(
@@ -523,6 +713,9 @@ def _build_child(
     eager: bool = False,
 ) -> None:
     """Make the child the stdlib's ``for entry in dir(spec)`` loop makes for ``name``."""
+    if (eager or methods_only) and _runs_code(state.spec, name):
+        # Not read for the user: a property of an instance spec runs when it is read.
+        return
     try:
         original = getattr(state.spec, name)
     except AttributeError:
@@ -543,9 +736,15 @@ def _build_child(
 
 def _build_from_spec_state(parent: Any, name: str, pending: Any, children: dict[str, Any]) -> None:
     """What ``NonCallableMock.__getattr__`` does with a ``_SpecState``, but lazily."""
+    state = type(parent).__dict__.get(_STATE)
     try:
         child = create_autospec(
-            pending.spec, pending.spec_set, pending.instance, pending.parent, pending.name
+            pending.spec,
+            pending.spec_set,
+            pending.instance,
+            pending.parent,
+            pending.name,
+            unsafe=state is not None and state.unsafe,
         )
     except _InvalidSpecError:
         target = parent.__dict__["_mock_name"] or parent
@@ -567,7 +766,7 @@ def _mark_self_similar(child: Any, name: str) -> None:
     if state is None or name not in (state.info.pending or ()):
         return
     children = child.__dict__["_mock_children"]
-    if name in children:
+    if name in children or _runs_code(state.spec, name):
         return
     try:
         inner = getattr(state.spec, name)
@@ -591,7 +790,7 @@ def _build_method(
         "_eat_self": skipfirst,
     }
     info = _info_for(original)
-    child_state = _Lazy(original, state.spec_set, False, info)
+    child_state = _Lazy(original, state.spec_set, False, info, state.unsafe)
     child = _construct(klass, child_state, kwargs, lazy=False)
     children[name] = child
     if _features().eager_method_return and not state.returns_reset:
@@ -640,6 +839,7 @@ def _construct(klass: Any, state: _Lazy, kwargs: dict[str, Any], lazy: bool) -> 
     cls._mock_set_magics = _lazy_set_magics
     cls._get_child_mock = _lazy_get_child_mock
     cls.reset_mock = _lazy_reset_mock
+    setattr(cls, "__setattr__", _lazy_setattr)  # noqa: B010 - not the instance's __setattr__
     if lazy:
         cls.__getattr__ = _lazy_getattr
         cls._get_call_signature_from_name = _lazy_call_signature
@@ -712,7 +912,7 @@ def _function_signature(info: _SpecInfo, spec: Any) -> Any:
 
 
 def _autospec_function(
-    spec: Any, spec_set: Any, _parent: Any, _name: Any, kwargs: dict[str, Any]
+    spec: Any, spec_set: Any, _parent: Any, _name: Any, unsafe: bool, kwargs: dict[str, Any]
 ) -> Any:
     """The stdlib's autospec of a function, from what is cached about ``spec``.
 
@@ -730,7 +930,7 @@ def _autospec_function(
     sig, checksig = found
     is_async = _std._is_async_func(spec)
     klass = _AsyncMock if is_async else _MagicMock
-    state = _Lazy(spec, spec_set, False, info)
+    state = _Lazy(spec, spec_set, False, info, unsafe)
     state.fast_magics = _PLAIN_CONFIG.issuperset(kwargs)
     inner = _construct(
         klass,
@@ -782,8 +982,12 @@ def create_autospec(
     kwargs such as ``**{"return_value.get.return_value": 1}`` are applied on every
     version (3.10-3.12 drop them), and a mocked ``async def`` checks its arguments when
     called on 3.13 too (3.13 waits for the ``await``).  And ``async with`` on an
-    instance mock hands out what the real ``__aenter__`` is annotated to return
-    (unannotated: the mock itself), never a bare ``AsyncMock``.
+    instance mock hands out what the real ``__aenter__`` is annotated to return: the
+    mock itself when unannotated or annotated ``Self``, the class, or a TypeVar of
+    ``self`` (httpx's ``-> U``), rather than a bare ``AsyncMock``.  A keyword argument or
+    attribute assignment that misspells ``return_value`` or ``side_effect``
+    (``return_valu=1``) raises ``AttributeError`` unless the spec has that name or
+    ``unsafe=True`` is given.
 
     Example:
         >>> import http.client, saferemock as sm
@@ -800,10 +1004,13 @@ def create_autospec(
         ...
         AttributeError: Mock object has no attribute 'no_such_method'
     """
+    __tracebackhide__ = True
     if _std._is_list(spec):
         spec = type(spec)
+    if not unsafe:
+        _check_setting_keywords(spec, kwargs, kwargs.get("name", _name))
     if type(spec) in _FUNCTION_TYPES and not instance and _PLAIN_CONFIG.issuperset(kwargs):
-        made = _autospec_function(spec, spec_set, _parent, _name, kwargs)
+        made = _autospec_function(spec, spec_set, _parent, _name, unsafe, kwargs)
         if made is not None:
             return made
     if (
@@ -840,7 +1047,7 @@ def create_autospec(
         klass = _MagicMock
 
     info = _info_for(spec)
-    state = _Lazy(spec, spec_set, is_type, info)
+    state = _Lazy(spec, spec_set, is_type, info, unsafe)
     state.fast_magics = _PLAIN_CONFIG.issuperset(kwargs)
     new = _construct(
         klass,
@@ -873,7 +1080,7 @@ def create_autospec(
             state.return_spec = True
         else:  # kwargs configured `return_value.x`: the stdlib replaces it, so do we
             new.return_value = create_autospec(
-                spec, spec_set, instance=True, _name="()", _parent=new
+                spec, spec_set, instance=True, _name="()", _parent=new, unsafe=unsafe
             )
     for entry in info.eager:
         _build_child(new, state, entry, children, eager=True)

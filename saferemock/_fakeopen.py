@@ -86,28 +86,70 @@ def _entry_for(contents: object, label: object) -> _Entry:
     )
 
 
-def _key(path: Any) -> str:
+def _path_text(path: Any) -> str:
     try:
-        return os.path.normpath(os.fsdecode(os.fspath(path)))
+        return os.fsdecode(os.fspath(path))
     except TypeError:
         raise FakeFilesError(
             f"fake_open() takes paths as str, bytes or os.PathLike objects, not {path!r}."
         ) from None
 
 
-def _same_file(path: str) -> str:
-    return os.path.normcase(os.path.abspath(path))
+def _names_a_directory(text: str) -> bool:
+    """Whether a path names a directory by its form: ``""``, ``"a/"``, ``"."``, ``"a/.."``."""
+    return os.path.basename(text) in ("", os.curdir, os.pardir)
+
+
+def _file_path(path: Any) -> str:
+    """The text of a path given as a file of the map; a path that names no file is refused."""
+    text = _path_text(path)
+    if _names_a_directory(text):
+        raise FakeFilesError(
+            f"fake_open() takes paths that name a file, not {path!r}; give one such as "
+            "'config.yaml'."
+        )
+    return text
+
+
+def _anchor(text: str) -> str:
+    """What identifies the file ``text`` names now: its absolute path, case-folded where
+    the file system folds case.  A relative path is taken against the working directory
+    at this moment, as ``open`` takes it."""
+    return os.path.normcase(os.path.abspath(text))
+
+
+@final
+class _Slot:
+    """One file of the map: where it is, how it was first named, and its contents."""
+
+    __slots__ = ("absolute", "entry", "relative")
+
+    def __init__(self, text: str, entry: _Entry) -> None:
+        self.absolute = os.path.abspath(text)
+        self.relative = not os.path.isabs(text)
+        self.entry = entry
+
+    def key(self) -> str:
+        """The path to list: relative to the current working directory if first given so."""
+        if self.relative:
+            try:
+                return os.path.relpath(self.absolute)
+            except ValueError:  # another drive (Windows)
+                pass
+        return self.absolute
 
 
 @final
 class FakeFiles(MutableMapping[str, Contents]):
-    """The files of one ``fake_open`` activation, keyed by normalised path.
+    """The files of one ``fake_open`` activation.
 
     A file given as ``str`` (or last written in text mode) reads back as ``str``, decoded
     with the encoding it was written with; one given as ``bytes`` (or last written in
-    binary mode) reads back as ``bytes``.  Keys are ``os.path.normpath`` of the path as
-    first given; any path naming the same file (``./a.txt``, an absolute path, a
-    ``pathlib.Path``) finds it.
+    binary mode) reads back as ``bytes``.  A path names the file ``open`` would open: a
+    relative one is taken against the working directory when it is given (for the files
+    passed to ``fake_open``, when the fake starts), and any spelling of the same file
+    (``./a.txt``, an absolute path, a ``pathlib.Path``) finds it.  Keys are listed as
+    first given, normalised: absolute, or relative to the current working directory.
 
     Example:
         >>> import saferemock as sm
@@ -119,62 +161,68 @@ class FakeFiles(MutableMapping[str, Contents]):
     """
 
     def __init__(self, files: Mapping[Any, Contents] | None = None) -> None:
-        self._entries: dict[str, _Entry] = {}
+        self._slots: dict[str, _Slot] = {}
         for path, contents in (files or {}).items():
-            key = _key(path)
-            if self.find(key) is not None:
+            text = _file_path(path)
+            existing = self._slots.get(_anchor(text))
+            if existing is not None:
                 raise FakeFilesError(
                     f"fake_open() got {path!r} twice (it names the same file as "
-                    f"{self.find(key)!r}); give each file once."
+                    f"{existing.key()!r}); give each file once."
                 )
-            self._entries[key] = _entry_for(contents, path)
+            self._slots[_anchor(text)] = _Slot(text, _entry_for(contents, path))
 
     def find(self, path: object) -> str | None:
         """Return the key of the file ``path`` names, or None."""
-        key = _key(path)
-        if key in self._entries:
-            return key
-        target = _same_file(key)
-        for existing in self._entries:
-            if _same_file(existing) == target:
-                return existing
-        return None
+        slot = self._slot(path)
+        return None if slot is None else slot.key()
+
+    def _slot(self, path: object) -> _Slot | None:
+        text = _path_text(path)
+        if _names_a_directory(text):
+            return None
+        return self._slots.get(_anchor(text))
 
     def _entry(self, path: object) -> _Entry:
-        key = self.find(path)
-        if key is None:
+        slot = self._slot(path)
+        if slot is None:
             raise KeyError(path)
-        return self._entries[key]
+        return slot.entry
 
     def _create(self, path: object) -> _Entry:
-        entry = _Entry(b"", None)
-        self._entries[_key(path)] = entry
-        return entry
+        text = _file_path(path)
+        slot = _Slot(text, _Entry(b"", None))
+        self._slots[_anchor(text)] = slot
+        return slot.entry
 
     def __getitem__(self, path: object) -> Contents:
         return self._entry(path).contents()
 
     def __setitem__(self, path: object, contents: Contents) -> None:
         entry = _entry_for(contents, path)
-        self._entries[self.find(path) or _key(path)] = entry
+        slot = self._slot(path)
+        if slot is None:
+            text = _file_path(path)
+            self._slots[_anchor(text)] = _Slot(text, entry)
+        else:
+            slot.entry = entry
 
     def __delitem__(self, path: object) -> None:
-        key = self.find(path)
-        if key is None:
+        if self._slot(path) is None:
             raise KeyError(path)
-        del self._entries[key]
+        del self._slots[_anchor(_path_text(path))]
 
     def __contains__(self, path: object) -> bool:
         try:
-            return self.find(path) is not None
+            return self._slot(path) is not None
         except FakeFilesError:
             return False
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._entries))
+        return iter([slot.key() for slot in self._slots.values()])
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._slots)
 
     def __repr__(self) -> str:
         return f"FakeFiles({dict(self.items())!r})"
@@ -355,17 +403,21 @@ class _Opener:
         appending = "a" in mode
         creating = "x" in mode
         updating = "+" in mode
-        key = self.files.find(name)
+        where = os.fsdecode(name)
+        problem = self._not_a_file(where, name, making=not reading)
+        if problem is not None:
+            raise problem
+        slot = self.files._slot(where)
         fresh = writing or creating
-        if key is None:
+        if slot is None:
             if reading:
                 if not self.strict:
                     return _REAL_OPEN(*args, opener)
                 raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
-            entry = self.files._create(name)
+            entry = self.files._create(where)
             fresh = True
         else:
-            entry = self.files._entry(key)
+            entry = slot.entry
             if creating:
                 raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name)
             if writing:
@@ -390,6 +442,33 @@ class _Opener:
             # An empty file made by a text-mode open reads back as "", not b"".
             raw.mark()
         return result
+
+    def _not_a_file(self, text: str, name: str | bytes, making: bool) -> OSError | None:
+        """The error the OS gives for a path that cannot name a file, as far as the map says.
+
+        Measured on Linux: ``""`` does not exist; a fake file used as a directory
+        (``a.txt/b``, ``a.txt/.``) is not a directory; a path ending in a separator names
+        a directory, which ``w``/``a``/``x`` refuse to make a file of (``EISDIR``) and
+        which, read, is not a directory if the map has it as a file.
+        """
+        if not text:
+            return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+        stripped = text.rstrip(os.sep + (os.altsep or "")) or text
+        head = os.path.dirname(stripped)
+        while head:
+            if self.files._slot(head) is not None:
+                return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
+            parent = os.path.dirname(head)
+            if parent == head:
+                break
+            head = parent
+        if stripped == text and not _names_a_directory(text):
+            return None
+        if making:
+            return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+        if self.files._slot(stripped) is not None:
+            return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
+        return None
 
     @staticmethod
     def _wrap(
@@ -439,17 +518,26 @@ def _check_files(files: object) -> Mapping[Any, Contents] | None:
 
 @final
 class FakeOpen(Activation[Any]):
-    """One ``sm.fake_open(...)``; see :func:`fake_open`.
+    """One ``sm.fake_open(...)``: a context manager, a decorator, and ``start()``/``stop()``.
+
+    Each activation serves a fresh copy of the files given; see :func:`fake_open`.
 
     Example:
         >>> import saferemock as sm
         >>> faker = sm.fake_open({"a.txt": "A"})
-        >>> isinstance(faker, sm.FakeOpen)
-        True
         >>> fake = faker.start()
-        >>> open("a.txt").read()
-        'A'
+        >>> with open("a.txt", "a") as f:
+        ...     f.write("B")
+        1
+        >>> fake.files["a.txt"]
+        'AB'
         >>> faker.stop()
+        >>> @faker
+        ... def read(fake):
+        ...     with open("a.txt") as f:
+        ...         return f.read(), fake.call_count
+        >>> read()  # a new activation: the write above is gone
+        ('A', 1)
     """
 
     _passes_value = True
@@ -476,6 +564,8 @@ class FakeOpen(Activation[Any]):
     def apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True
         consumer = consumer_module(self._module, "open")
+        # Built now, not at construction: relative paths are taken against the working
+        # directory the fake starts in (a decorated test's, after its fixtures ran).
         files = FakeFiles(self._files)
         fake = builtin_mock("open", real_builtin("open"), side_effect=_Opener(files, self._strict))
         fake.files = files
@@ -497,7 +587,10 @@ def fake_open(
     read in text mode decoded, as from a real file.  A path not in the map raises the
     real ``FileNotFoundError``, or goes to the real ``open`` with ``strict=False``;
     opening for writing (``w``, ``a``, ``x``) creates the file in memory, never on disk.
-    What is written shows in ``fake.files[path]`` once flushed or closed.
+    What is written shows in ``fake.files[path]`` once flushed or closed.  Relative
+    paths name files in the working directory, as for the real ``open``: the keys of
+    ``files`` the one the fake starts in.  A fake file used as a directory
+    (``"a.txt/"``, ``"a.txt/b"``) raises ``NotADirectoryError``.
 
     The yielded ``fake`` is an autospecced mock of ``open`` (``fake.assert_called_once_with``)
     with a ``files`` attribute (:class:`FakeFiles`).  Globally it replaces ``open`` and

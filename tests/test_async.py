@@ -184,9 +184,56 @@ async def check_async_iterator_as_async_generator_function() -> None:
                 break
     assert rows == ["x", "y"]
     stream.assert_called_once_with("q", size=2)
-    stream.aclose.assert_awaited_once_with()
+    assert opened is stream.return_value
+    opened.aclose.assert_awaited_once_with()
     # Closed, as an async generator: nothing more comes out.
-    assert [row async for row in stream] == []
+    assert [row async for row in opened] == []
+    # A new call is a new generator: from the first item again.
+    assert [row async for row in stream("q")] == ["x", "y", "z"]
+    stream.aclose.assert_not_awaited()
+
+
+async def check_async_iterator_called_twice() -> None:
+    # Replacing an async generator function that the code under test calls twice.
+    pages = sm.async_iterator([["a"], RateLimited("slow down"), ["b"]], spec=Client.pages)
+
+    async def read_all(query: str) -> tuple[list[list[str]], bool]:
+        seen: list[list[str]] = []
+        try:
+            async for page in pages(query):
+                seen.append(page)
+        except RateLimited:
+            return seen, False
+        return seen, True
+
+    assert await read_all("first") == ([["a"]], False)
+    assert await read_all("second") == ([["a"]], False)
+    assert pages.call_args_list == [mock.call("first"), mock.call("second")]
+    assert pages.return_value.__anext__.await_count == 2
+    assert pages.mock_calls == [
+        mock.call("first"),
+        mock.call().__aiter__(),
+        mock.call().__anext__(),
+        mock.call().__anext__(),
+        mock.call("second"),
+        mock.call().__aiter__(),
+        mock.call().__anext__(),
+        mock.call().__anext__(),
+    ]
+
+
+async def check_async_iterator_calls_and_its_own_iteration_are_independent() -> None:
+    rows = sm.async_iterator(["r1", "r2", "r3"])
+    first = rows()
+    assert await anext(first) == "r1"
+    assert await anext(rows) == "r1"  # the mock's own pass starts at the beginning too
+    second = rows()
+    assert [row async for row in second] == ["r1", "r2", "r3"]
+    assert [row async for row in first] == ["r2", "r3"]
+    assert [row async for row in rows] == ["r2", "r3"]
+    assert rows.__anext__.await_count == 4  # r1, r2, r3 and the end
+    assert first.__anext__.await_count == 4
+    assert rows.return_value is second
 
 
 async def check_async_iterator_as_return_value() -> None:
@@ -242,7 +289,7 @@ async def test_under_pytest_asyncio(
 
 
 def test_every_check_is_collected() -> None:
-    assert len(CHECKS) == 13
+    assert len(CHECKS) == 15
 
 
 def test_the_mocks_never_suspend() -> None:
@@ -477,7 +524,7 @@ def test_async_iterator_checks_calls_against_its_spec() -> None:
     with pytest.raises(TypeError, match=r"^got an unexpected keyword argument 'limit'$"):
         pages("q", limit=3)
     stream = sm.async_iterator([], spec=Client.stream)
-    assert stream("q") is stream
+    assert stream("q") is stream.return_value
     with pytest.raises(TypeError, match=r"^missing a required argument: 'query'$"):
         stream()
 
@@ -615,7 +662,45 @@ def test_the_iterator_takes_items_lazily() -> None:
 def test_the_iterator_is_its_own_async_iterator() -> None:
     rows = sm.async_iterator([1])
     assert rows.__aiter__() is rows
-    assert rows() is rows
+    returned = rows()
+    assert returned is not rows
+    assert returned.__aiter__() is returned
+    assert type(returned).__mro__[1] is mock.NonCallableMock  # a generator is not callable
+    assert run_now(returned.__anext__()) == 1
+
+
+def test_each_call_returns_a_fresh_iterator_and_return_value_is_the_last() -> None:
+    rows = sm.async_iterator(["a", "b"])
+    upcoming = rows.return_value  # an iterator before the first call, as a mock's would be
+    assert rows() is upcoming
+    assert rows.return_value is upcoming
+    again = rows()
+    assert again is not upcoming
+    assert rows.return_value is again
+    assert run_now(again.__anext__()) == "a"
+    assert run_now(upcoming.__anext__()) == "a"
+    rows.reset_mock(return_value=True)
+    third = rows()
+    assert third is rows.return_value
+    assert run_now(third.__anext__()) == "a"
+
+
+def test_a_generator_of_items_is_read_once_for_every_call() -> None:
+    pulled: list[int] = []
+
+    def source() -> Any:
+        for number in range(3):
+            pulled.append(number)
+            yield number
+
+    rows = sm.async_iterator(source())
+    first, second = rows(), rows()
+    assert run_now(first.__anext__()) == 0
+    assert run_now(second.__anext__()) == 0
+    assert run_now(second.__anext__()) == 1
+    assert pulled == [0, 1]
+    assert run_now(rows.__anext__()) == 0
+    assert pulled == [0, 1]
 
 
 # -- no "coroutine ... was never awaited" ----------------------------------------------------

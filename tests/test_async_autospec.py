@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import gc
 import inspect
+import sys
+import types
 import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
+from unittest.mock import AsyncMock
 
 import pytest
 from typing_extensions import Self
@@ -208,3 +211,158 @@ def test_sync_method_on_the_entered_object_makes_no_coroutine() -> None:
         assert_sync_method(entered.close_nowait)
 
     _run_without_stray_coroutines(use)
+
+
+# -- what `async with` hands out, for each way of annotating __aenter__ ---------------------
+
+# Stand-ins written as real code (exec'd into a module namespace of their own), both
+# with and without `from __future__ import annotations`: without it the annotations are
+# objects, with it strings that saferemock evaluates where they were written.
+_STAND_IN = """\
+{future}
+import typing
+import typing_extensions
+{header}
+
+
+class Base:
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    async def get(self, url: str) -> bytes:
+        raise AssertionError("the real client must not run in tests")
+
+    def close(self) -> None:
+        raise AssertionError("the real client must not run in tests")
+
+
+def make():
+    class Client(Base):
+        async def __aenter__({self_parameter}) -> {returned}:
+            return self
+
+    return Client
+
+
+Client = make()
+{footer}
+"""
+
+# name: (lines before the class, the self parameter, the return annotation, lines after)
+ENTERS_AS_ITSELF = {
+    "typing_extensions.Self": ("", "self", "typing_extensions.Self", ""),
+    "Self imported by name": ("from typing_extensions import Self", "self", "Self", ""),
+    "TypeVar bound to the class, on self (httpx)": (
+        'U = typing.TypeVar("U", bound="Client")',
+        "self: U",
+        "U",
+        "",
+    ),
+    "TypeVar bound to the class, not on self": (
+        'U = typing.TypeVar("U", bound="Client")',
+        "self",
+        "U",
+        "",
+    ),
+    "TypeVar bound to a base": ('U = typing.TypeVar("U", bound="Base")', "self", "U", ""),
+    "unbound TypeVar on self": ('T = typing.TypeVar("T")', "self: T", "T", ""),
+    "the class itself": (
+        "",
+        "self",
+        "None",
+        'Client.__aenter__.__annotations__["return"] = Client',
+    ),
+    "a forward reference to the class": ("", "self", '"Client"', ""),
+    "a base class": ("", "self", "Base", ""),
+    "a name only a type checker can resolve": ("", "self", '"_typing_only.Client"', ""),
+}
+if sys.version_info >= (3, 11):
+    ENTERS_AS_ITSELF["typing.Self"] = ("", "self", "typing.Self", "")
+
+
+def _stand_in(form: tuple[str, str, str, str], future: bool) -> type:
+    header, self_parameter, returned, footer = form
+    source = _STAND_IN.format(
+        future="from __future__ import annotations" if future else "",
+        header=header,
+        self_parameter=self_parameter,
+        returned=returned,
+        footer=footer,
+    )
+    namespace: dict[str, Any] = {"__name__": "stand_in_client"}
+    exec(compile(source, "<stand-in>", "exec"), namespace)
+    client: type = namespace["Client"]
+    return client
+
+
+FORM_CASES = [
+    pytest.param(form, future, id=f"{name}{' (string)' if future else ''}")
+    for name, form in ENTERS_AS_ITSELF.items()
+    for future in (False, True)
+]
+
+
+async def check_async_with_hands_out_the_instance(
+    form: tuple[str, str, str, str], future: bool
+) -> None:
+    client_class = _stand_in(form, future)
+    module = types.ModuleType("stand_in_app")
+    module.Client = client_class  # type: ignore[attr-defined]
+    with sm.patch.object(module, "Client") as factory:
+        async with module.Client() as client:
+            assert client is factory.return_value
+            assert_sync_method(client.close)
+            client.get.return_value = b"body"
+            assert await client.get("/x") == b"body"
+    client.get.assert_awaited_once_with("/x")
+    client.__aexit__.assert_awaited_once_with(None, None, None)
+    instance = sm.create_autospec(client_class, instance=True)
+    async with instance as entered:
+        assert entered is instance
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("form", "future"), FORM_CASES)
+async def test_aenter_annotations_on_anyio_backends(
+    form: tuple[str, str, str, str], future: bool
+) -> None:
+    await _await_without_stray_coroutines(
+        lambda: check_async_with_hands_out_the_instance(form, future)
+    )
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("form", "future"), FORM_CASES)
+async def test_aenter_annotations_under_pytest_asyncio(
+    form: tuple[str, str, str, str], future: bool
+) -> None:
+    await _await_without_stray_coroutines(
+        lambda: check_async_with_hands_out_the_instance(form, future)
+    )
+
+
+# Annotations that do not say "the object itself": the stdlib's AsyncMock stays.
+ENTERS_AS_SOMETHING_ELSE = {
+    "an unbound TypeVar, not on self": ('T = typing.TypeVar("T")', "self", "T", ""),
+    "a TypeVar bound to another class": ('T = typing.TypeVar("T", bound=int)', "self", "T", ""),
+    "a constrained TypeVar": ('T = typing.TypeVar("T", int, str)', "self", "T", ""),
+    "a union": ("", "self", "typing.Optional[Base]", ""),
+    "an unknown name": ("", "self", '"Unknown"', ""),
+}
+
+
+@pytest.mark.parametrize(
+    ("form", "future"),
+    [
+        pytest.param(form, future, id=f"{name}{' (string)' if future else ''}")
+        for name, form in ENTERS_AS_SOMETHING_ELSE.items()
+        for future in (False, True)
+    ],
+)
+def test_other_aenter_annotations_keep_the_stdlib_async_mock(
+    form: tuple[str, str, str, str], future: bool
+) -> None:
+    made = sm.create_autospec(_stand_in(form, future), instance=True)
+    entered = made.__aenter__.return_value
+    assert type(entered).__mro__[1] is AsyncMock
+    assert entered is not made

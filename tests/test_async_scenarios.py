@@ -407,7 +407,7 @@ async def check_stream_saferemock(apps: Apps) -> None:
     client = types.SimpleNamespace(rows=rows)
     assert await apps.app.export(client, "q") == (["a", "b"], False)
     rows.assert_called_once_with("q", batch=500)
-    rows.aclose.assert_awaited_once_with()
+    rows.return_value.aclose.assert_awaited_once_with()
 
 
 async def check_stream_saferemock_catches_missing_rate_limit_handling(apps: Apps) -> None:
@@ -415,7 +415,7 @@ async def check_stream_saferemock_catches_missing_rate_limit_handling(apps: Apps
     client = types.SimpleNamespace(rows=rows)
     with pytest.raises(apps.app.RateLimited, match=r"^slow down$"):
         await apps.app.export_ignoring_limits(client, "q")
-    rows.aclose.assert_awaited_once_with()
+    rows.return_value.aclose.assert_awaited_once_with()
 
 
 # -- 004: a side effect that raises the second time ------------------------------------------------

@@ -232,6 +232,156 @@ def test_misspelt_keyword_arguments_raise_unless_unsafe() -> None:
     assert made.autospect is True
 
 
+# -- misspelt settings: return_valu=, m.side_affect = ... ----------------------------------
+
+
+def _typo(target: str, name: str, setting: str) -> tuple[type[BaseException], str]:
+    return (
+        AttributeError,
+        f"Cannot set {name!r} on {target}: its spec has no such attribute; did you mean "
+        f"{setting!r}? Pass unsafe=True to set it anyway.",
+    )
+
+
+async def _fetch(url: str) -> str:
+    return url
+
+
+def _configured(made: Any, name: str) -> Any:
+    # A function spec gives a function; the keywords configure the mock behind it.
+    return getattr(made.mock if inspect.isfunction(made) else made, name)
+
+
+@pytest.mark.parametrize(
+    ("spec", "options"),
+    [
+        (Service, {}),
+        (Service, {"instance": True}),
+        (Service("u"), {}),
+        (json, {}),
+        (_fetch, {}),
+        (json.dumps, {}),
+    ],
+    ids=["class", "instance=True", "instance spec", "module", "async def", "function"],
+)
+@pytest.mark.parametrize(
+    ("name", "setting"),
+    [
+        ("return_valu", "return_value"),
+        ("retrun_value", "return_value"),
+        ("return_values", "return_value"),
+        ("side_affect", "side_effect"),
+        ("side_effects", "side_effect"),
+        ("sideeffect", "side_effect"),
+    ],
+)
+def test_a_misspelt_setting_keyword_is_refused(
+    spec: Any, options: dict[str, Any], name: str, setting: str
+) -> None:
+    # The stdlib takes it for a new attribute: the mock then ignores what was meant.
+    assert _configured(mock.create_autospec(spec, **options, **{name: 1}), name) == 1
+    assert _raised(lambda: sm.create_autospec(spec, **options, **{name: 1})) == _typo(
+        "mock", name, setting
+    )
+    made = sm.create_autospec(spec, **options, unsafe=True, **{name: 1})
+    assert _configured(made, name) == 1
+
+
+def test_a_misspelt_setting_on_a_spec_set_mock_says_what_was_meant() -> None:
+    # spec_set refused it already, without saying why; unsafe=True leaves that refusal.
+    assert _raised(lambda: sm.create_autospec(Service, spec_set=True, return_valu=1)) == _typo(
+        "mock", "return_valu", "return_value"
+    )
+    std, ours = _both(
+        lambda factory: _raised(lambda: factory(Service, spec_set=True, unsafe=True, return_valu=1))
+    )
+    assert ours == std == (AttributeError, "Mock object has no attribute 'return_valu'")
+
+
+def test_a_misspelt_dotted_setting_keyword_names_the_child() -> None:
+    assert _raised(
+        lambda: sm.create_autospec(Service, **{"return_value.fetch.side_affect": KeyError})
+    ) == _typo("mock().fetch", "side_affect", "side_effect")
+    assert _raised(
+        lambda: sm.create_autospec(Service, **{"fetch_async.return_valu": 1}, name="svc")
+    ) == _typo("svc.fetch_async", "return_valu", "return_value")
+
+
+@pytest.mark.parametrize(
+    ("reach", "target"),
+    [
+        (lambda m: m, "mock"),
+        (lambda m: m.fetch, "mock.fetch"),
+        (lambda m: m.fetch_async, "mock.fetch_async"),
+        (lambda m: m.return_value, "mock()"),
+        (lambda m: m.Config, "mock.Config"),
+        (lambda m: m.return_value.fetch, "mock().fetch"),
+    ],
+    ids=["mock", "method", "async method", "instance", "nested class", "instance method"],
+)
+def test_a_misspelt_setting_attribute_is_refused(reach: Callable[[Any], Any], target: str) -> None:
+    child = reach(sm.create_autospec(Service))
+    assert _raised(lambda: setattr(child, "return_valu", 1)) == _typo(
+        target, "return_valu", "return_value"
+    )
+    assert _raised(lambda: setattr(child, "side_affect", KeyError)) == _typo(
+        target, "side_affect", "side_effect"
+    )
+    assert "return_valu" not in vars(child)
+    unsafe_child = reach(sm.create_autospec(Service, unsafe=True))
+    unsafe_child.side_affect = KeyError
+    assert unsafe_child.side_affect is KeyError
+
+
+def test_patch_refuses_a_misspelt_setting_and_changes_nothing() -> None:
+    dumps = json.dumps
+    patcher = sm.patch("json.dumps", return_valu="{}")
+    assert _raised(patcher.start) == _typo("dumps", "return_valu", "return_value")
+    assert json.dumps is dumps
+    with sm.patch.object(Service, "fetch", unsafe=True, side_affect=KeyError) as fetch:
+        assert fetch.mock.side_affect is KeyError
+    with sm.patch("http.client.HTTPConnection") as conn:
+        with pytest.raises(AttributeError) as info:
+            conn.return_value.request.side_affect = OSError
+    assert str(info.value) == (
+        "Cannot set 'side_affect' on HTTPConnection().request: its spec has no such "
+        "attribute; did you mean 'side_effect'? Pass unsafe=True to set it anyway."
+    )
+
+
+class Recorder:
+    """A spec whose own attributes are close to the mock's settings."""
+
+    return_values: tuple[int, ...] = ()
+
+    def side_effects(self) -> list[str]:
+        return []
+
+
+def test_names_on_the_spec_and_names_far_from_a_setting_can_still_be_set() -> None:
+    made = sm.create_autospec(Recorder)
+    made.return_values = (1,)  # on the spec
+    made.side_effects.return_value = ["sent"]
+    made.return_value.side_effects = mock.MagicMock(return_value=["mail"])
+    assert made.return_value.side_effects() == ["mail"]
+    for name in ("returned", "return_code", "reset_value", "retval", "effect", "_private"):
+        setattr(made, name, 1)  # not on the spec, as the stdlib allows
+        assert getattr(made, name) == 1
+    made.return_value = "instance"
+    made.side_effect = None
+    assert made() == "instance"
+    made.mock_add_spec(["return_valu"])  # a spec given later counts too
+    made.return_valu = 2
+    assert made.return_valu == 2
+
+
+def test_spec_set_still_refuses_other_names_with_the_stdlib_message() -> None:
+    std, ours = _both(
+        lambda factory: _raised(lambda: setattr(factory(Service, spec_set=True), "results", 1))
+    )
+    assert ours == std == (AttributeError, "Mock object has no attribute 'results'")
+
+
 # -- instance=True and the class's return value --------------------------------------
 
 
@@ -586,10 +736,107 @@ def test_instance_spec_attributes_are_read_when_first_read() -> None:
             return 1
 
     made = sm.create_autospec(Lazy())
-    assert reads == ["value"] * (1 if sys.version_info < (3, 13) else 0)  # stdlib scan
-    reads.clear()
+    sm.create_autospec(Lazy(), instance=True)
+    assert reads == []  # on every version: 3.10-3.12's coroutine scan is not run
     assert describe(made.value) == describe(mock.create_autospec(Lazy()).value)
     assert reads.count("value") >= 1
+
+
+class Configured:
+    """An instance spec whose properties fail until the object is set up."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+        self.handler = self.fetch  # a bound async method kept on the instance
+
+    @property
+    def token(self) -> str:
+        self.reads.append("token")
+        raise RuntimeError("no token configured")
+
+    @property
+    def loop(self) -> None:
+        self.reads.append("loop")
+        warnings.warn("the loop property is deprecated", DeprecationWarning, stacklevel=2)
+
+    @property
+    def called(self) -> bool:  # shadows the mock's own `called`
+        self.reads.append("called")
+        raise RuntimeError("not connected")
+
+    @property
+    def handlers(self) -> list[Any]:
+        self.reads.append("handlers")
+        raise RuntimeError("not connected")
+
+    def get(self, url: str) -> str:
+        return url
+
+    async def fetch(self, url: str) -> str:
+        return url
+
+    @classmethod
+    async def connect(cls, dsn: str) -> Configured:
+        return cls()
+
+    @staticmethod
+    async def ping(host: str) -> bool:
+        return True
+
+
+def test_a_raising_property_of_an_instance_spec_raises_only_when_read() -> None:
+    # Python 3.10-3.12's stdlib runs every property of an instance spec (its coroutine
+    # scan reads them with getattr); sm.patch("app.client") then failed at start.
+    spec = Configured()
+    module = type(sys)("instance_spec_app")
+    module.client = spec  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with sm.patch.object(module, "client") as client:
+            assert spec.reads == []
+            assert client.get("/") is client.get.return_value
+            assert _raised(lambda: client.token) == (RuntimeError, "no token configured")
+            assert _raised(lambda: client.loop) == (
+                DeprecationWarning,
+                "the loop property is deprecated",
+            )
+        made = sm.create_autospec(spec, instance=True)
+        assert _raised(lambda: made.handlers) == (RuntimeError, "not connected")
+    assert spec.reads == ["token", "loop", "handlers"]
+
+
+def test_the_coroutine_scan_of_an_instance_spec_finds_async_methods_without_reading() -> None:
+    spec = Configured()
+    made = sm.create_autospec(spec)
+    assert spec.reads == []
+    assert sorted(made._spec_asyncs) == ["connect", "fetch", "handler", "ping"]
+    assert isinstance(made.fetch, mock.AsyncMock)
+    assert isinstance(made.handler, mock.AsyncMock)
+    assert isinstance(made.connect, mock.AsyncMock)
+    assert not isinstance(made.get, mock.AsyncMock)
+    module_mock = sm.create_autospec(asyncio)
+    assert "sleep" in module_mock._spec_asyncs
+    assert isinstance(module_mock.sleep, mock.AsyncMock)
+
+
+def test_reading_a_child_does_not_run_the_same_property_one_level_down() -> None:
+    reads: list[int] = []
+
+    class Node:
+        def __init__(self, depth: int) -> None:
+            self.depth = depth
+
+        @property
+        def next(self) -> Node:
+            reads.append(self.depth)
+            if self.depth:
+                raise RuntimeError("the end of the list")
+            return Node(self.depth + 1)
+
+    made = sm.create_autospec(Node(0))
+    child = made.next
+    assert reads == [0]
+    assert _raised(lambda: child.next) == (RuntimeError, "the end of the list")
 
 
 def test_first_reads_from_many_threads_get_one_child() -> None:

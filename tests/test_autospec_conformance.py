@@ -83,11 +83,14 @@ def describe(value: Any) -> tuple[Any, ...]:
         sorted(dir(value)),
         _signature(value),
         None if checksig is None else (checksig.__name__, _signature(checksig)),
-        # The magic methods set on the mock's own class (saferemock adds __getattr__).
+        # The magic methods set on the mock's own class (saferemock adds __getattr__ and
+        # __setattr__).
         sorted(
             name
             for name in cls.__dict__
-            if name.startswith("__") and name.endswith("__") and name != "__getattr__"
+            if name.startswith("__")
+            and name.endswith("__")
+            and name not in ("__getattr__", "__setattr__")
         ),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import codecs
+import errno
 import io
 import locale
 import os
@@ -169,6 +170,130 @@ def test_paths_are_normalised_and_pathlike_objects_accepted(tmp_path: pathlib.Pa
         assert _read(b"c.txt") == "C"
     assert list(fake.files) == ["a.txt", str(absolute), "c.txt"]
     assert fake.files[pathlib.Path("./a.txt")] == "A"
+
+
+# -- relative paths and the working directory ---------------------------------------------
+
+
+def test_a_relative_key_names_the_file_in_the_directory_the_fake_started_in(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with sm.fake_open({"a.txt": "A"}) as fake:
+        assert _read("a.txt") == "A"
+        monkeypatch.chdir(tmp_path / "sub")
+        with pytest.raises(FileNotFoundError) as info:
+            open("a.txt")  # sub/a.txt: another file, as on disk
+        assert info.value.filename == "a.txt"
+        assert _read("../a.txt") == "A"
+        assert _read(tmp_path / "a.txt") == "A"
+        assert "a.txt" not in fake.files
+        assert fake.files["../a.txt"] == "A"
+        assert list(fake.files) == [os.path.join(os.pardir, "a.txt")]
+        monkeypatch.chdir(tmp_path)
+        assert list(fake.files) == ["a.txt"]
+
+
+def test_relative_keys_are_taken_when_the_fake_starts_not_when_it_is_made(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    monkeypatch.chdir(tmp_path / "one")
+    faker = sm.fake_open({"a.txt": "A"})
+
+    @sm.fake_open({"b.txt": "B"})
+    def decorated(fake: Any) -> list[str]:
+        return [_read("b.txt"), *fake.files]
+
+    monkeypatch.chdir(tmp_path / "two")  # as a fixture would, before the test runs
+    with faker:
+        assert _read(tmp_path / "two" / "a.txt") == "A"
+        with pytest.raises(FileNotFoundError):
+            open(tmp_path / "one" / "a.txt")
+    assert decorated() == ["B", "b.txt"]
+
+
+def test_a_relative_path_opened_for_writing_is_taken_where_it_is_opened(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with sm.fake_open() as fake:
+        with open("out.txt", "w") as f:
+            f.write("top")
+        monkeypatch.chdir(tmp_path / "sub")
+        with open("out.txt", "w") as f:
+            f.write("sub")
+        fake.files["set.txt"] = "set in sub"
+        assert dict(fake.files) == {
+            os.path.join(os.pardir, "out.txt"): "top",
+            "out.txt": "sub",
+            "set.txt": "set in sub",
+        }
+        monkeypatch.chdir(tmp_path)
+        assert _read("out.txt") == "top"
+        assert _read(os.path.join("sub", "out.txt")) == "sub"
+        assert sorted(fake.files) == sorted(
+            ["out.txt", os.path.join("sub", "out.txt"), os.path.join("sub", "set.txt")]
+        )
+        del fake.files["sub/set.txt"]
+        assert len(fake.files) == 2
+    assert not (tmp_path / "out.txt").exists()
+
+
+# -- paths that cannot name a file ---------------------------------------------------------
+
+# Measured against the real open in a directory holding the file a.txt and nothing else.
+_NOT_A_FILE_PATHS = [
+    "a.txt/",
+    "a.txt/b",
+    "a.txt/.",
+    "a.txt/b/",
+    "a.txt/../a.txt",
+    "missing/",
+    "",
+]
+
+
+@pytest.mark.parametrize("mode", ["r", "rb", "r+", "w", "wb", "a", "x", "w+"])
+@pytest.mark.parametrize("path", _NOT_A_FILE_PATHS)
+def test_a_path_through_a_file_fails_as_on_disk(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, path: str, mode: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("on disk")
+    with pytest.raises(OSError) as real:
+        REAL_OPEN(path, mode)
+    (tmp_path / "a.txt").unlink()
+    with sm.fake_open({"a.txt": "in memory"}) as fake, pytest.raises(OSError) as faked:
+        open(path, mode)
+    _same_error(faked.value, real.value)
+    assert list(fake.files) == ["a.txt"]  # nothing was created
+    for strict in (True, False):  # the map says a.txt is a file, whatever strict says
+        with sm.fake_open({"a.txt": "in memory"}, strict=strict), pytest.raises(OSError) as again:
+            open(os.fsencode(path), mode)
+        assert (type(again.value), again.value.errno) == (type(real.value), real.value.errno)
+
+
+def test_opening_a_fake_file_with_a_trailing_separator_is_not_a_directory_error() -> None:
+    with sm.fake_open({"a.txt": "A"}), pytest.raises(NotADirectoryError) as info:
+        open("a.txt/")
+    assert (info.value.errno, info.value.filename) == (errno.ENOTDIR, "a.txt/")
+    assert str(info.value) == f"[Errno {errno.ENOTDIR}] {os.strerror(errno.ENOTDIR)}: 'a.txt/'"
+
+
+def test_the_empty_path_is_no_file() -> None:
+    with sm.fake_open({"a.txt": "A"}) as fake:
+        assert "" not in fake.files
+        with pytest.raises(KeyError):
+            fake.files[""]
+        with pytest.raises(sm.FakeFilesError) as info:
+            fake.files[""] = "x"
+    assert str(info.value) == (
+        "fake_open() takes paths that name a file, not ''; give one such as 'config.yaml'."
+    )
 
 
 # -- unknown paths -------------------------------------------------------------------------
@@ -756,6 +881,28 @@ def test_nothing_is_left_behind_when_start_fails() -> None:
             {"a.txt": "1", "./a.txt": "2"},
             "fake_open() got './a.txt' twice (it names the same file as 'a.txt'); give each "
             "file once.",
+        ),
+        (
+            {"": "x"},
+            "fake_open() takes paths that name a file, not ''; give one such as 'config.yaml'.",
+        ),
+        (
+            {b"": b"x"},
+            "fake_open() takes paths that name a file, not b''; give one such as 'config.yaml'.",
+        ),
+        (
+            {"conf/": "x"},
+            "fake_open() takes paths that name a file, not 'conf/'; give one such as "
+            "'config.yaml'.",
+        ),
+        (
+            {".": "x"},
+            "fake_open() takes paths that name a file, not '.'; give one such as 'config.yaml'.",
+        ),
+        (
+            {"conf/..": "x"},
+            "fake_open() takes paths that name a file, not 'conf/..'; give one such as "
+            "'config.yaml'.",
         ),
     ],
 )
