@@ -32,6 +32,7 @@ from typing_extensions import final
 from saferemock._missing import MISSING
 
 __all__ = [
+    "UNKNOWN",
     "Foreign",
     "Seen",
     "dict_patchers",
@@ -46,7 +47,8 @@ __all__ = [
 # The stdlib's own list of started patchers (and patch.dict objects), oldest first.
 _ACTIVE: Final[list[Any]] = mock._patch._active_patches  # type: ignore[attr-defined]
 
-_UNKNOWN: Final = object()
+UNKNOWN: Final = object()
+"""A slot value that cannot be told (what a patcher put in, when it does not say)."""
 
 # MonkeyPatch objects of the running tests, each with when it was first watched; weak, so
 # a finished test's object goes away.
@@ -163,18 +165,18 @@ class _Hold:
         self.index = 0
         self.order = -1  # when a MonkeyPatch was first watched; -1 for unittest.mock
         self.saved: object = MISSING
-        self.known: object = _UNKNOWN  # what it put in, learnt from the slot itself
+        self.known: object = UNKNOWN  # what it put in, learnt from the slot itself
 
     @property
     def installed(self) -> object:
-        """The value it put into the slot, when that can be told (``_UNKNOWN`` otherwise)."""
+        """The value it put into the slot, when that can be told (``UNKNOWN`` otherwise)."""
         if self.sub is None:
             return self.known
         state = vars(self.sub)
         if self.kind == "item":
-            return state.get("values", {}).get(self.key, _UNKNOWN)
-        new = state.get("new", _UNKNOWN)
-        return _UNKNOWN if new is mock.DEFAULT else new
+            return state.get("values", {}).get(self.key, UNKNOWN)
+        new = state.get("new", UNKNOWN)
+        return UNKNOWN if new is mock.DEFAULT else new
 
     @property
     def view(self) -> bool:
@@ -210,7 +212,7 @@ class _Hold:
         return True
 
 
-def _holds(kind: str, owner: object, key: object, current: object = _UNKNOWN) -> list[_Hold]:
+def _holds(kind: str, owner: object, key: object, current: object = UNKNOWN) -> list[_Hold]:
     """Every foreign patcher active on a slot, oldest first as far as can be told.
 
     Each tool lists its own in order; across tools, the one whose value the slot holds
@@ -225,7 +227,7 @@ def _holds(kind: str, owner: object, key: object, current: object = _UNKNOWN) ->
                 (
                     other
                     for other in found[index + 1 :]
-                    if other.installed is not _UNKNOWN and _same(hold.saved, other.installed)
+                    if other.installed is not UNKNOWN and _same(hold.saved, other.installed)
                 ),
                 None,
             )
@@ -236,7 +238,7 @@ def _holds(kind: str, owner: object, key: object, current: object = _UNKNOWN) ->
                 break
         if not moved:
             break
-    if current is not _UNKNOWN and len(found) > 1:
+    if current is not UNKNOWN and len(found) > 1:
         newest = next((hold for hold in found if _same(current, hold.installed)), None)
         if newest is None:
             # The slot holds no started patcher's value: the newest is a MonkeyPatch.
@@ -281,14 +283,18 @@ def _mock_holds(kind: str, owner: object, key: object) -> list[_Hold]:
     return found
 
 
-def see(kind: str, owner: object, key: object, current: object) -> Seen:
+def see(kind: str, owner: object, key: object, current: object, before: Seen | None = None) -> Seen:
     """Record the foreign patchers active on a slot whose value was ``current``.
 
-    Called just after saferemock changed it, with the value it had before.
+    Called just after saferemock changed it, with the value it had before, or with
+    ``before``, what the saferemock change whose value it was saw: their order stands.
     """
     if not _ACTIVE and not _MONKEYPATCHES:
         return Seen([], _WATCHED.value)
     holds = _holds(kind, owner, key, current)
+    if before is not None and before.below:
+        rank = {id(patcher): index for index, (patcher, _) in enumerate(before.below)}
+        holds.sort(key=lambda hold: rank.get(id(hold.patcher), len(rank)))
     return Seen([[hold.patcher, hold.saved] for hold in holds], _WATCHED.value)
 
 
@@ -375,7 +381,7 @@ def _right_above(later: list[_Hold], ours: object) -> _Hold | None:
         for hold in later
         if not any(
             other is not hold
-            and other.installed is not _UNKNOWN
+            and other.installed is not UNKNOWN
             and _same(hold.saved, other.installed)
             for other in later
         )

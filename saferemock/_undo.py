@@ -269,8 +269,16 @@ class Change:
         self.slot = _slot(kind, owner, key)
         self.seq = next(_ORDER)
         # The foreign patchers already on the slot: one that stops first writes its
-        # original, which is then final; one that starts later is handed our prior.
-        self.seen = _foreign.see(kind, owner, key, prior)
+        # original, which is then final; one that starts later is handed our prior.  The
+        # value we replaced tells which of them is newest, unless it was ours: then they
+        # are in the order the change below us saw them.
+        stack = _LAYERS.stacks.get(self.slot)
+        below: _foreign.Seen | None = (
+            stack[-1].seen if stack and _same(stack[-1].new, prior) else None
+        )
+        self.seen: _foreign.Seen = _foreign.see(
+            kind, owner, key, prior if below is None else _foreign.UNKNOWN, below
+        )
 
     def describe(self) -> str:
         """Name the slot for messages: ``sys.modules['boto3']`` or ``module 'json' attribute 'dumps'``."""
@@ -307,7 +315,14 @@ class Change:
             current = self.read()
             if between or not _same(current, self.new):
                 found, told = _foreign.hand_over(
-                    seen, self.kind, self.owner, self.key, self.new, self.prior, current, between
+                    seen,
+                    self.kind,
+                    self.owner,
+                    self.key,
+                    self.new,
+                    self.prior,
+                    _foreign.UNKNOWN if above is not None else current,
+                    between,
                 )
                 if found is not _foreign.Foreign.NONE:
                     # A later foreign patcher holds the slot; it now restores our prior.

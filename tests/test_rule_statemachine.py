@@ -5,7 +5,9 @@ property, dict items, ``os.environ``, ``sys.modules``) are patched by saferemock
 ``unittest.mock`` patchers started with ``start()`` (as pytest-mock does) and by
 ``MonkeyPatch`` objects, and written to by "code under test".  saferemock's activations
 end in any order, ``with`` blocks are left by exceptions (``BaseException`` included);
-foreign patchers unwind newest first among themselves.
+foreign patchers unwind newest first among themselves.  One foreign tool holds a slot at a
+time: which of a unittest.mock patcher and a MonkeyPatch took a slot first cannot be
+observed, and is documented as such.
 
 What must hold, the rule:
 
@@ -163,6 +165,11 @@ class RuleMachine(RuleBasedStateMachine):
     def start(self, slot: str, tool: str) -> None:
         if tool not in SLOTS[slot][3]:
             tool = "sm"
+        foreign = {layer.tool for layer in self.layers if layer.slot == slot} - {"sm"}
+        if tool != "sm" and foreign:
+            # One foreign tool per slot at a time: the order in which a unittest.mock
+            # patcher and a MonkeyPatch took one slot cannot be observed (see _foreign).
+            tool = foreign.pop()
         self.layers.append(Layer(tool, slot, fresh_value(slot), self._tick()))
 
     @precondition(lambda self: any(layer.tool == "sm" for layer in self.layers))
