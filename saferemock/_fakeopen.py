@@ -556,6 +556,8 @@ class FakeOpen(Activation[Any]):
         check_module(module, "fake_open")
         self._files = dict(files or {})
         self._module = module
+        if not isinstance(strict, bool):
+            raise TypeError(f"fake_open() takes strict=True or False, not {strict!r}.")
         self._strict = strict
 
     def describe(self) -> str:

@@ -113,11 +113,16 @@ _IRREPLACEABLE: Final = frozenset(
 
 def _check_replaceable(name: str, caller: str) -> None:
     __tracebackhide__ = True
-    if name in _IRREPLACEABLE or name.partition(".")[0] == "saferemock":
+    if name.partition(".")[0] == "saferemock":
         raise ModuleTreeError(
-            f"{caller} cannot replace {name!r}: the import system, unittest.mock and "
-            "saferemock itself need the real module while the block runs; patch only the "
-            f"attribute you need instead, such as sm.patch({name + '.name'!r})."
+            f"{caller} cannot replace {name!r}: saferemock itself runs while the block is "
+            "in place; name only modules that the code under test imports."
+        )
+    if name in _IRREPLACEABLE:
+        raise ModuleTreeError(
+            f"{caller} cannot replace {name!r}: the import system and unittest.mock need "
+            "the real module while the block runs; patch only the attribute you need, "
+            f"with sm.patch('{name}.<attribute>')."
         )
 
 

@@ -288,7 +288,7 @@ class PatchDict(Activation[Any]):
             )
         if not _is_mapping(found):
             raise InvalidTargetError(
-                f"Cannot patch.dict({in_dict!r}): it is {type(found).__name__!r} object, not a "
+                f"Cannot patch.dict({in_dict!r}): it is a {type(found).__name__!r} object, not a "
                 "mapping; use sm.patch() to replace it, or name a dict such as 'os.environ'."
             )
         if isinstance(found, os._Environ):

@@ -558,3 +558,38 @@ def test_patch_on_top_of_a_patch_of_the_same_builtin_falls_back_to_a_plain_mock(
         second("anything", 1, 2)
     first.assert_not_called()
     assert json.dumps.__module__ == "json"
+
+
+ORIGINAL_DUMPS = json.dumps
+
+
+def test_a_class_decorator_patches_inherited_test_methods_too() -> None:
+    # As unittest.mock does (it walks dir(), not vars()), without touching the base class.
+    class Base:
+        def test_inherited(self, *mocks: Any) -> tuple[tuple[Any, ...], Any]:
+            return mocks, json.dumps
+
+    @sm.patch("json.dumps")
+    class Child(Base):
+        def test_own(self, dumps: Any) -> bool:
+            return json.dumps is dumps
+
+    (passed,), seen = Child().test_inherited()
+    assert passed is seen
+    assert seen is not ORIGINAL_DUMPS
+    assert Child().test_own()
+    assert Base().test_inherited() == ((), ORIGINAL_DUMPS)
+
+
+def test_a_class_decorator_stacks_onto_an_inherited_wrapper_without_changing_it() -> None:
+    @sm.patch("json.loads")
+    class Base:
+        def test_it(self, *mocks: Any) -> int:
+            return len(mocks)
+
+    @sm.patch("json.dumps")
+    class Child(Base):
+        pass
+
+    assert Child().test_it() == 2
+    assert Base().test_it() == 1
