@@ -4,6 +4,10 @@ Every primitive records its changes through one teardown engine, restores the ex
 prior state in reverse order, autospecs by default, and never clobbers a value that
 someone else set in the meantime.
 
+(PYTEST_DONT_REWRITE: ``python -m saferemock check`` imports this package before pytest
+starts, and this marker is what stops pytest from warning that it can no longer rewrite
+the package's asserts; under ``-W error`` that warning would end the run.)
+
 Example:
     >>> import json, saferemock as sm
     >>> with sm.patch("json.dumps", return_value="{}"):

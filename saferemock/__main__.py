@@ -28,12 +28,6 @@ Example: python -m saferemock check tests/ -q
 """
 
 
-_ALREADY_IMPORTED: Final = (
-    "ignore:Module already imported so cannot be rewritten; saferemock"
-    ":pytest.PytestAssertRewriteWarning"
-)
-
-
 class _Collector:
     """A pytest plugin object that keeps what the run found."""
 
@@ -85,9 +79,10 @@ def check(args: Sequence[str], out: TextIO) -> int:
         return 2
     from saferemock._guard import iter_leak_lines
 
-    # ``python -m saferemock`` imported the package before pytest could mark the plugin's
-    # package for assertion rewriting; pytest would warn about it on every check.
-    argv = ["-W", _ALREADY_IMPORTED, "--saferemock-guard=strict", *args]
+    # ``python -m saferemock`` imported the package before pytest could mark it for
+    # assertion rewriting; PYTEST_DONT_REWRITE in its docstring keeps pytest quiet about
+    # that, even under -W error, where a filter here would not.
+    argv = ["--saferemock-guard=strict", *args]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         # Entry points are not loaded: name the plugin module instead.
         argv[:0] = ["-p", "saferemock.plugin"]

@@ -17,10 +17,12 @@ from saferemock.__main__ import USAGE, main
 EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / "examples" / "haunted_suite"
 
 
+# pytest-asyncio warns at configure time when its ini option is unset: not ours to test.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:asyncio")
+
+
 def check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.run(
-        sys.executable, "-m", "saferemock", "check", *args, "-p", "no:cacheprovider", timeout=120
-    )
+    return pytester.run(sys.executable, "-m", "saferemock", "check", *args, *QUIET, timeout=120)
 
 
 def test_the_haunted_suite_names_the_culprit_file_and_line_and_exits_1(
@@ -68,6 +70,45 @@ def test_a_clean_suite_exits_0(pytester: pytest.Pytester) -> None:
         "saferemock check: pollution report",
         "saferemock check: OK: no leaks (2 tests ran).",
     ]
+
+
+CLEAN_LINES = [
+    "saferemock check: pollution report",
+    "saferemock check: OK: no leaks (1 test ran).",
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "ini"),
+    [(["-W", "error"], ""), ([], "[pytest]\nfilterwarnings = error\n")],
+    ids=["W-error", "filterwarnings-error"],
+)
+def test_warnings_as_errors_do_not_stop_the_check(
+    pytester: pytest.Pytester, args: list[str], ini: str
+) -> None:
+    if ini:
+        pytester.makeini(ini)
+    pytester.makepyfile(test_clean="def test_clean():\n    pass\n")
+    result = check(pytester, *args)
+    assert result.ret == 0
+    assert result.stdout.lines[-2:] == CLEAN_LINES
+    assert "Warning" not in result.stdout.str() + result.stderr.str()
+
+
+def test_pytest_does_not_warn_that_saferemock_was_imported_before_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # What python -m saferemock does (import the package, then start pytest), with the
+    # package named as a plugin so pytest marks it for rewriting whether or not it is
+    # installed as a wheel: a warning would be an error here.
+    pytester.makepyfile(test_clean="def test_clean():\n    pass\n")
+    code = (
+        "import sys, saferemock, pytest; "
+        "sys.exit(pytest.main(['-W', 'error', '-p', 'saferemock', *sys.argv[1:]]))"
+    )
+    result = pytester.run(sys.executable, "-c", code, *QUIET, timeout=120)
+    assert result.ret == 0
+    result.assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize(
