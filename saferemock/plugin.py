@@ -25,8 +25,9 @@ import inspect
 import os
 import types
 import warnings
+import weakref
 from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import pytest
 from _pytest.runner import runtestprotocol
@@ -40,6 +41,18 @@ from saferemock._patch import settings
 from saferemock._safemock import SafeMock
 from saferemock._undo import ROOT, Journal
 from saferemock.exceptions import SaferemockError, SaferemockLeakWarning, UndoError
+
+if TYPE_CHECKING:
+    # Annotations only: pytest exports most of these names from 7.0 or later, and the
+    # plugin has to load on pytest 6.2.5.
+    from _pytest.config import Config, PytestPluginManager
+    from _pytest.config.argparsing import Parser
+    from _pytest.fixtures import FixtureDef, FixtureRequest
+    from _pytest.main import Session
+    from _pytest.nodes import Collector, Item, Node
+    from _pytest.reports import TestReport
+    from _pytest.runner import CallInfo
+    from pluggy import Result
 
 __all__ = [
     "class_safemock",
@@ -55,11 +68,40 @@ _TRUE: Final = ("true", "yes", "on", "1")
 _FALSE: Final = ("false", "no", "off", "0", "")
 _WORKER_KEY: Final = "saferemock_leaks"
 
-_STATE: Final = pytest.StashKey["_State"]()
-_HANDLED: Final = pytest.StashKey[bool]()
-_FORCED: Final = pytest.StashKey[str]()
-_CALL_FAILED: Final = pytest.StashKey[bool]()
-_MARKERS_JOURNAL: Final = pytest.StashKey[Journal]()
+# Hook wrappers here are old-style (``hookwrapper=True``, ``outcome = yield``): pluggy
+# before 1.2, which pytest 6.2 and 7 accept, has no ``wrapper=True``.
+
+_T = TypeVar("_T")
+
+
+@final
+class _Slot(Generic[_T]):
+    """One value per pytest object (a ``Config``, an ``Item``) for as long as it lives.
+
+    pytest's own ``Stash`` is 7.0 and later; a weak-keyed dict works on every supported
+    pytest and never keeps a finished run's objects alive.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: weakref.WeakKeyDictionary[object, _T] = weakref.WeakKeyDictionary()
+
+    def get(self, owner: object) -> _T | None:
+        return self._values.get(owner)
+
+    def set(self, owner: object, value: _T) -> None:
+        self._values[owner] = value
+
+    def pop(self, owner: object) -> _T | None:
+        return self._values.pop(owner, None)
+
+
+_STATE: Final = _Slot["_State"]()
+_HANDLED: Final = _Slot[bool]()
+_FORCED: Final = _Slot[str]()
+_CALL_FAILED: Final = _Slot[bool]()
+_MARKERS_JOURNAL: Final = _Slot[Journal]()
 
 _STRICT_HEADER: Final = "saferemock (strict mode) restored global state that {who} left behind:\n"
 
@@ -67,7 +109,7 @@ _STRICT_HEADER: Final = "saferemock (strict mode) restored global state that {wh
 # -- options -------------------------------------------------------------------------------
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: Parser) -> None:
     group = parser.getgroup("saferemock", "saferemock: safe mocks and the pollution guard")
     group.addoption(
         "--saferemock-guard",
@@ -110,7 +152,7 @@ def _usage(message: str) -> pytest.UsageError:
     return pytest.UsageError(message)
 
 
-def _mode(config: pytest.Config) -> str:
+def _mode(config: Config) -> str:
     flag = getattr(config.known_args_namespace, "saferemock_guard", None)
     if flag is not None:
         value = str(flag).strip().lower()
@@ -129,7 +171,7 @@ def _mode(config: pytest.Config) -> str:
     return value
 
 
-def _require_use(config: pytest.Config) -> bool:
+def _require_use(config: Config) -> bool:
     raw = config.getini("saferemock_require_use")
     value = str(raw).strip().lower()
     if value in _TRUE:
@@ -142,7 +184,7 @@ def _require_use(config: pytest.Config) -> bool:
     )
 
 
-def _names(config: pytest.Config, option: str) -> list[str]:
+def _names(config: Config, option: str) -> list[str]:
     names = [str(name) for name in config.getini(option)]
     for name in names:
         if not all(part.isidentifier() for part in name.split(".")):
@@ -161,7 +203,7 @@ def _names(config: pytest.Config, option: str) -> list[str]:
 class _State:
     """What the plugin keeps for one pytest run (one ``Config``)."""
 
-    def __init__(self, config: pytest.Config, mode: str) -> None:
+    def __init__(self, config: Config, mode: str) -> None:
         self.config = config
         self.mode = mode
         self.guard: Guard | None = None
@@ -174,7 +216,7 @@ class _State:
         self.failing_dirs: dict[str, list[str]] = {}
         self.holds: dict[int, tuple[object, Any]] = {}
         # The collected tests by node id, for the check after each test.
-        self.items: dict[str, pytest.Item] = {}
+        self.items: dict[str, Item] = {}
         self.journal = Journal()
         self.fakes: SafeMock | None = None
         self._patterns = [str(p) for p in config.getini("python_files")]
@@ -261,8 +303,8 @@ class _State:
         target = self.failing_dirs if directory else self.failing_files
         target.setdefault(path, []).extend(lines)
 
-    def forced_failure(self, item: pytest.Item) -> str:
-        path = str(item.path)
+    def forced_failure(self, item: Item) -> str:
+        path = _path_of(item)
         lines = list(self.failing_files.get(path, ()))
         for directory, more in self.failing_dirs.items():
             if path.startswith(directory):
@@ -273,11 +315,17 @@ class _State:
         return _STRICT_HEADER.format(who=who) + "".join(f"  {line}\n" for line in lines)
 
 
-def _state(config: pytest.Config) -> _State | None:
-    return config.stash.get(_STATE, None)
+def _state(config: Config) -> _State | None:
+    return _STATE.get(config)
 
 
-def leaks_of(config: pytest.Config) -> list[Leak]:
+def _path_of(node: Node) -> str:
+    """The node's file (``Node.path`` is 7.0 and later; ``fspath`` is there before)."""
+    path = getattr(node, "path", None)
+    return str(path if path is not None else node.fspath)
+
+
+def leaks_of(config: Config) -> list[Leak]:
     """Return the leaks the guard found in this run (merged from xdist workers), in order."""
     state = _state(config)
     return list(state.leaks) if state is not None else []
@@ -286,8 +334,8 @@ def leaks_of(config: pytest.Config) -> list[Leak]:
 # -- start and end of the run ----------------------------------------------------------------
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: Config) -> Generator[None, None, None]:
     """Install session fakes and start the guard before the first conftest is imported."""
     config = early_config
     mode = _mode(config)
@@ -301,7 +349,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
             saferemock.clear_caches(*caches, missing_ok=True)
         except SaferemockError as exc:
             raise _usage(f"saferemock_clear_caches (ini option): {exc}") from None
-    config.stash[_STATE] = state
+    _STATE.set(config, state)
     config.add_cleanup(state.close)
     if require_use:
         state.journal.setattr(settings, "require_use", True)
@@ -316,10 +364,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
         state.guard = Guard(
             str(config.rootpath), strict=state.strict, is_test_file=state.is_test_file
         )
-    return (yield)
+    yield
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def pytest_configure(config: Config) -> None:
     state = _state(config)
     if state is not None and state.guard is not None:
         config.pluginmanager.register(_GuardHooks(state), _GuardHooks.name)
@@ -345,11 +393,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+def pytest_plugin_registered(plugin: object, manager: PytestPluginManager) -> None:
     if not isinstance(plugin, types.ModuleType):
         return
     config = manager.get_plugin("pytestconfig")
-    if not isinstance(config, pytest.Config):
+    if config is None:
         return
     state = _state(config)
     if state is None or state.guard is None:
@@ -365,7 +413,7 @@ def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager
 
 
 def _file_culprit(
-    state: _State, phase: str, filename: str, node: pytest.Item | pytest.Collector | None
+    state: _State, phase: str, filename: str, node: Item | Collector | None
 ) -> Culprit:
     allow = None
     if node is not None:
@@ -374,7 +422,7 @@ def _file_culprit(
     return Culprit(phase, relpath, path=filename, relpath=relpath, allow=allow)
 
 
-def _allow_patterns(node: pytest.Item | pytest.Collector) -> tuple[str, ...] | None:
+def _allow_patterns(node: Item | Collector) -> tuple[str, ...] | None:
     patterns: list[str] = []
     found = False
     for marker in node.iter_markers("saferemock_allow"):
@@ -413,7 +461,7 @@ def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, Any, 
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
+def pytest_sessionstart(session: Session) -> None:
     state = _state(session.config)
     if state is not None:
         leaks = state.check(
@@ -422,28 +470,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.warn(leaks, "", "config")
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_make_collect_report(
-    collector: pytest.Collector,
-) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_make_collect_report(collector: Collector) -> Generator[None, object, None]:
     state = _state(collector.config)
     if state is None or state.guard is None or not isinstance(collector, pytest.File):
-        return (yield)
+        yield
+        return
     leaks = state.check(_session_culprit(state, "collection hooks"))
     state.warn(leaks, "", "collect")
-    try:
-        return (yield)
-    finally:
-        filename = str(collector.path)
-        leaks = state.check(lambda: _file_culprit(state, "collection", filename, collector))
-        if leaks:
-            state.warn(leaks, collector.nodeid, "collect")
-            if state.strict:
-                state.fail_under(filename, leaks, directory=False)
+    yield
+    filename = _path_of(collector)
+    leaks = state.check(lambda: _file_culprit(state, "collection", filename, collector))
+    if leaks:
+        state.warn(leaks, collector.nodeid, "collect")
+        if state.strict:
+            state.fail_under(filename, leaks, directory=False)
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: Config, items: list[Item]) -> None:
     state = _state(config)
     if state is None:
         return
@@ -465,7 +510,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         text = state.forced_failure(item)
         if text:
-            item.stash[_FORCED] = text
+            _FORCED.set(item, text)
     if not manager.has_plugin(_ForcedFailures.name):
         manager.register(_ForcedFailures(), _ForcedFailures.name)
 
@@ -473,7 +518,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # -- around each test ------------------------------------------------------------------------
 
 
-def _uses_long_lived_fixtures(item: pytest.Item) -> bool:
+def _uses_long_lived_fixtures(item: Item) -> bool:
     info = getattr(item, "_fixtureinfo", None)
     defs = getattr(info, "name2fixturedefs", None)
     if not isinstance(defs, dict):
@@ -484,11 +529,11 @@ def _uses_long_lived_fixtures(item: pytest.Item) -> bool:
 _MARKERS: Final = frozenset({"fake_modules", "clear_caches"})
 
 
-def _any_marked(items: list[pytest.Item]) -> bool:
+def _any_marked(items: list[Item]) -> bool:
     """Tell whether any item, or a module or class above it, has one of our markers."""
     checked: set[int] = set()
     for item in items:
-        node: pytest.Item | pytest.Collector | None = item
+        node: Item | Collector | None = item
         while node is not None and id(node) not in checked:
             checked.add(id(node))
             if any(mark.name in _MARKERS for mark in node.own_markers):
@@ -497,14 +542,14 @@ def _any_marked(items: list[pytest.Item]) -> bool:
     return False
 
 
-def _has_markers(item: pytest.Item) -> bool:
+def _has_markers(item: Item) -> bool:
     # Keywords hold every marker name of the node and its parents: a dict lookup per
     # level, much cheaper than iterating the markers.
     keywords = item.keywords
     return "fake_modules" in keywords or "clear_caches" in keywords
 
 
-def _marker_activations(item: pytest.Item, state: _State) -> list[Activation[Any]]:
+def _marker_activations(item: Item, state: _State) -> list[Activation[Any]]:
     activations: list[Activation[Any]] = []
     if state.caches:
         activations.append(saferemock.clear_caches(*state.caches, missing_ok=True))
@@ -527,33 +572,41 @@ class _MarkerHooks:
     name: Final = "saferemock-markers"
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+    def pytest_runtest_setup(self, item: Item) -> None:
         state = _state(item.config)
         if state is None or not (state.caches or _has_markers(item)):
             return
         journal = Journal(ROOT, "safemock", holder=f"the markers of {item.nodeid}")
-        item.stash[_MARKERS_JOURNAL] = journal
+        _MARKERS_JOURNAL.set(item, journal)
         for activation in _marker_activations(item, state):
             activation.open("start", journal)
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: Item) -> Generator[None, Result[None], None]:
         __tracebackhide__ = True
+        outcome = yield
         try:
-            result = yield
-        except BaseException:
-            _stop_activations(item, failed=True)
-            raise
-        _stop_activations(item, failed=False)
-        return result
+            _stop_activations(item, failed=outcome.excinfo is not None)
+        except Exception as exc:
+            _force_exception(outcome, exc)
 
 
-def _stop_activations(item: pytest.Item, *, failed: bool) -> None:
+def _force_exception(outcome: Result[Any], exc: BaseException) -> None:
+    """Make an old-style hook wrapper's call raise ``exc``, on every pluggy."""
     __tracebackhide__ = True
-    journal = item.stash.get(_MARKERS_JOURNAL, None)
+    force = getattr(outcome, "force_exception", None)
+    if force is None:
+        # pluggy before 1.1 has no force_exception: there a wrapper fails the call by
+        # raising (newer pluggy warns about that, hence force_exception where it exists).
+        raise exc
+    force(exc)
+
+
+def _stop_activations(item: Item, *, failed: bool) -> None:
+    __tracebackhide__ = True
+    journal = _MARKERS_JOURNAL.pop(item)
     if journal is None:
         return
-    del item.stash[_MARKERS_JOURNAL]
     try:
         journal.close(failed=failed)
     except Exception:
@@ -569,8 +622,8 @@ class _ForcedFailures:
     name: Final = "saferemock-forced-failures"
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> None:
-        text = item.stash.get(_FORCED, "")
+    def pytest_runtest_call(self, item: Item) -> None:
+        text = _FORCED.get(item)
         if text:
             # The file (or a conftest above it) leaked while being imported: its tests do
             # not run in strict mode, they fail with the leak report.
@@ -584,12 +637,12 @@ class _OutcomeRecorder:
     name: Final = "saferemock-outcomes"
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    def pytest_runtest_makereport(self, item: Item, call: CallInfo[None]) -> None:
         if call.when == "call" and call.excinfo is not None:
-            item.stash[_CALL_FAILED] = True
+            _CALL_FAILED.set(item, True)
 
 
-def _fail_report(report: pytest.TestReport, text: str) -> None:
+def _fail_report(report: TestReport, text: str) -> None:
     if (
         report.failed
         and report.longrepr is not None
@@ -603,11 +656,11 @@ def _fail_report(report: pytest.TestReport, text: str) -> None:
         del report.wasxfail
 
 
-def _test_culprit(item: pytest.Item) -> Culprit:
-    return Culprit("test", item.nodeid, path=str(item.path), allow=_allow_patterns(item))
+def _test_culprit(item: Item) -> Culprit:
+    return Culprit("test", item.nodeid, path=_path_of(item), allow=_allow_patterns(item))
 
 
-def _after_test(state: _State, item: pytest.Item, reports: list[pytest.TestReport] | None) -> None:
+def _after_test(state: _State, item: Item, reports: list[TestReport] | None) -> None:
     leaks = state.check(lambda: _test_culprit(item))
     if not leaks:
         return
@@ -635,12 +688,12 @@ def _strict_text(who: str, leaks: Sequence[Leak]) -> str:
     )
 
 
-def _item_location(item: pytest.Item) -> tuple[str, int]:
+def _item_location(item: Item) -> tuple[str, int]:
     try:
         path, line, _ = item.reportinfo()
         return str(path), (line or 0) + 1
     except Exception:  # pragma: no cover - a custom item with a broken reportinfo
-        return str(item.path), 0
+        return _path_of(item), 0
 
 
 def _with_location(leak: Leak, path: str, line: int) -> Leak:
@@ -663,7 +716,7 @@ class _GuardHooks:
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         item = self.state.items.get(nodeid)
-        if item is not None and not item.stash.get(_HANDLED, False):
+        if item is not None and not _HANDLED.get(item):
             _after_test(self.state, item, None)
 
 
@@ -679,30 +732,29 @@ class _FixtureHolds:
     def __init__(self, state: _State) -> None:
         self.state = state
 
-    @pytest.hookimpl(wrapper=True)
+    @pytest.hookimpl(hookwrapper=True)
     def pytest_fixture_setup(
-        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-    ) -> Generator[None, Any, Any]:
+        self, fixturedef: FixtureDef[Any], request: FixtureRequest
+    ) -> Generator[None, object, None]:
         guard = self.state.guard
         if guard is None or fixturedef.scope == "function":
-            return (yield)
+            yield
+            return
         mark = guard.mark()
-        try:
-            return (yield)
-        finally:
-            func = inspect.unwrap(fixturedef.func)
-            code = getattr(func, "__code__", None)
-            filename = code.co_filename if code is not None else ""
-            culprit = Culprit(
-                "fixture",
-                fixturedef.argname,
-                path=filename,
-                relpath=self.state.relpath(filename) if filename else "",
-                line=code.co_firstlineno if code is not None else 0,
-            )
-            self.state.holds[id(fixturedef)] = (fixturedef, guard.hold(mark, culprit))
+        yield
+        func = inspect.unwrap(fixturedef.func)
+        code = getattr(func, "__code__", None)
+        filename = code.co_filename if code is not None else ""
+        culprit = Culprit(
+            "fixture",
+            fixturedef.argname,
+            path=filename,
+            relpath=self.state.relpath(filename) if filename else "",
+            line=code.co_firstlineno if code is not None else 0,
+        )
+        self.state.holds[id(fixturedef)] = (fixturedef, guard.hold(mark, culprit))
 
-    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+    def pytest_fixture_post_finalizer(self, fixturedef: FixtureDef[Any]) -> None:
         holds = self.state.holds
         entry = holds.get(id(fixturedef))
         if entry is None or entry[0] is not fixturedef:
@@ -727,17 +779,15 @@ class _StrictProtocol:
     def __init__(self, state: _State) -> None:
         self.state = state
 
-    def pytest_runtest_protocol(
-        self, item: pytest.Item, nextitem: pytest.Item | None
-    ) -> bool | None:
+    def pytest_runtest_protocol(self, item: Item, nextitem: Item | None) -> bool | None:
         state = self.state
         if state.guard is None:
             return None
-        item.stash[_HANDLED] = True
+        _HANDLED.set(item, True)
         ihook = item.ihook
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         reports = runtestprotocol(item, log=False, nextitem=nextitem)
-        text = item.stash.get(_FORCED, "")
+        text = _FORCED.get(item)
         if text:
             # Failed even where an xfail marker would have turned the failure into xfailed.
             for report in reports:
@@ -754,7 +804,7 @@ class _StrictProtocol:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: Session) -> None:
     config = session.config
     state = _state(config)
     if state is None:
@@ -778,7 +828,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     state.leaks.extend(Leak.from_dict(data) for data in output.get(_WORKER_KEY, ()))
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def pytest_terminal_summary(terminalreporter: Any, config: Config) -> None:
     state = _state(config)
     if state is None or getattr(config, "workerinput", None) is not None:
         return
@@ -807,7 +857,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-def _managed(request: pytest.FixtureRequest, *, intentional: bool = False) -> Iterator[SafeMock]:
+def _managed(request: FixtureRequest, *, intentional: bool = False) -> Iterator[SafeMock]:
     __tracebackhide__ = True
     manager = request.config.pluginmanager
     if not manager.has_plugin(_OutcomeRecorder.name):
@@ -816,12 +866,12 @@ def _managed(request: pytest.FixtureRequest, *, intentional: bool = False) -> It
     try:
         yield safemock_
     finally:
-        failed = request.scope == "function" and request.node.stash.get(_CALL_FAILED, False)
+        failed = request.scope == "function" and bool(_CALL_FAILED.get(request.node))
         safemock_.close(failed=failed)
 
 
 @pytest.fixture
-def safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+def safemock(request: FixtureRequest) -> Iterator[SafeMock]:
     """A :class:`saferemock.SafeMock` for one test: everything it starts is undone at teardown.
 
     ``safemock.patch(...)``, ``.fake_module_tree(...)``, ``.patch_builtin(...)`` and the
@@ -832,28 +882,28 @@ def safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
 
 
 @pytest.fixture(scope="class")
-def class_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+def class_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
     """A :class:`saferemock.SafeMock` shared by a test class, undone after its last test."""
     __tracebackhide__ = True
     yield from _managed(request)
 
 
 @pytest.fixture(scope="module")
-def module_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+def module_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
     """A :class:`saferemock.SafeMock` shared by a test module, undone after its last test."""
     __tracebackhide__ = True
     yield from _managed(request)
 
 
 @pytest.fixture(scope="package")
-def package_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+def package_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
     """A :class:`saferemock.SafeMock` shared by a test package, undone after its last test."""
     __tracebackhide__ = True
     yield from _managed(request)
 
 
 @pytest.fixture(scope="session")
-def session_safemock(request: pytest.FixtureRequest) -> Iterator[SafeMock]:
+def session_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
     """A :class:`saferemock.SafeMock` for session-wide fakes, undone at the end of the run.
 
     What it changes is intentional: the guard never reports it.

@@ -286,11 +286,13 @@ def test_plain_function_afterwards():
 """
 
 
+# pytest-asyncio is not needed here, and without it no ini option has to quiet it.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:asyncio")
+
+
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeini(
-        "[pytest]\nfilterwarnings = error\nasyncio_default_fixture_loop_scope = function\n"
-    )
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
     pytester.makepyfile(test_suite=PYTEST_SUITE)
     return pytester
 
@@ -301,7 +303,7 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     ids=["plugin", "no-plugin", "strict-guard"],
 )
 def test_under_pytest_in_process(suite: pytest.Pytester, args: list[str]) -> None:
-    result = suite.runpytest("-p", "no:cacheprovider", *args)
+    result = suite.runpytest(*QUIET, *args)
     result.assert_outcomes(passed=4, failed=2, skipped=1, errors=0)
     # The guard finds nothing to report: self.safemock undid everything in time.
     result.stdout.no_fnmatch_line("*= saferemock: *")
@@ -317,5 +319,5 @@ def test_under_pytest_in_process(suite: pytest.Pytester, args: list[str]) -> Non
 
 
 def test_under_pytest_in_a_subprocess(suite: pytest.Pytester) -> None:
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider")
+    result = suite.runpytest_subprocess(*QUIET)
     result.assert_outcomes(passed=4, failed=2, skipped=1, errors=0)
