@@ -12,10 +12,12 @@ around longer-lived fixtures), whom it blames, and how leaks are reported:
   so ``-W error`` (or ``filterwarnings = error``) cannot turn it into an exception: warn
   mode never changes an outcome, and never restores anything.
 * ``strict``: each leak is undone the moment it is found, and the culprit fails: the test
-  (its call report), the tests of the test file that leaked while being collected (they
-  fail without running, and the rest of the session still runs), or the tests under the
-  conftest that leaked.  A fixture that leaks fails the teardown of the test during which
-  it was torn down.
+  (an error at its teardown, whose report pytest makes once the test's fixtures are torn
+  down), the tests of the test file that leaked while being collected (they fail without
+  running, and the rest of the session still runs), or the tests under the conftest that
+  leaked.  A fixture that leaks fails the teardown of the test during which it was torn
+  down.  Strict mode never runs the test protocol itself, so pytest-rerunfailures,
+  pytest-repeat and flaky keep running tests again as they do without saferemock.
 """
 
 from __future__ import annotations
@@ -26,11 +28,10 @@ import os
 import types
 import warnings
 import weakref
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import pytest
-from _pytest.runner import runtestprotocol
 from typing_extensions import final
 
 import saferemock
@@ -98,10 +99,16 @@ class _Slot(Generic[_T]):
 
 
 _STATE: Final = _Slot["_State"]()
-_HANDLED: Final = _Slot[bool]()
 _FORCED: Final = _Slot[str]()
 _CALL_FAILED: Final = _Slot[bool]()
 _MARKERS_JOURNAL: Final = _Slot[Journal]()
+
+# The ``when`` of pytest_warning_recorded for a leak of each phase (else "runtest").
+_WHEN: Final = {"conftest": "config", "session": "config", "collection": "collect"}
+
+# Set on a report that failed only because of a leak, for ``python -m saferemock check``
+# to tell failed tests from culprits (pytest-xdist carries report attributes over).
+LEAK_ONLY: Final = "saferemock_leak_only"
 
 _STRICT_HEADER: Final = "saferemock (strict mode) restored global state that {who} left behind:\n"
 
@@ -215,12 +222,11 @@ class _State:
         self.failing_files: dict[str, list[str]] = {}
         self.failing_dirs: dict[str, list[str]] = {}
         self.holds: dict[int, tuple[object, Any]] = {}
-        # The collected tests by node id, for the check after each test.
-        self.items: dict[str, Item] = {}
         self.journal = Journal()
         self.fakes: SafeMock | None = None
         self._patterns = [str(p) for p in config.getini("python_files")]
         self._rootpath = config.rootpath
+        self._seen: set[tuple[str, str]] = set()
 
     @property
     def strict(self) -> bool:
@@ -275,28 +281,42 @@ class _State:
             self.errors.append(f"the guard failed and was turned off: {exc!r}")
             self.guard = None
             return []
-        self.leaks.extend(leaks)
         return leaks
 
-    def warn(self, leaks: Sequence[Leak], nodeid: str, when: str) -> None:
-        """Record each leak in pytest's warnings summary, never through warnings.warn."""
-        if self.mode != "warn":
-            return
+    def found(self, leaks: Iterable[Leak]) -> None:
+        """Keep each leak once and, in warn mode, record it in pytest's warnings summary.
+
+        Once: a test that pytest-rerunfailures runs again leaks again in each attempt, and
+        every pytest-xdist worker collects every file, so finds the same collection leaks.
+        Workers record no warnings: the controller does, as it merges what they found.
+        """
         for leak in leaks:
-            message = warnings.WarningMessage(
-                SaferemockLeakWarning(f"saferemock: {leak.report_line()}"),
-                SaferemockLeakWarning,
-                leak.path or "<saferemock>",
-                leak.line,
-            )
-            self.config.hook.pytest_warning_recorded.call_historic(
-                kwargs={
-                    "warning_message": message,
-                    "when": when,
-                    "nodeid": nodeid,
-                    "location": None,
-                }
-            )
+            key = (leak.where, leak.what)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            self.leaks.append(leak)
+            # (pytest-xdist sets workerinput after the plugin has made this object.)
+            if self.mode == "warn" and not hasattr(self.config, "workerinput"):
+                self._warn(leak)
+
+    def _warn(self, leak: Leak) -> None:
+        # Straight into the warnings summary, never through warnings.warn: -W error must
+        # not turn warn mode into something that changes outcomes.
+        message = warnings.WarningMessage(
+            SaferemockLeakWarning(f"saferemock: {leak.report_line()}"),
+            SaferemockLeakWarning,
+            leak.path or "<saferemock>",
+            leak.line,
+        )
+        self.config.hook.pytest_warning_recorded.call_historic(
+            kwargs={
+                "warning_message": message,
+                "when": _WHEN.get(leak.phase, "runtest"),
+                "nodeid": leak.culprit if leak.phase in ("test", "collection") else "",
+                "location": None,
+            }
+        )
 
     def fail_under(self, path: str, leaks: Sequence[Leak], *, directory: bool) -> None:
         lines = list(iter_leak_lines(leaks))
@@ -371,8 +391,6 @@ def pytest_configure(config: Config) -> None:
     state = _state(config)
     if state is not None and state.guard is not None:
         config.pluginmanager.register(_GuardHooks(state), _GuardHooks.name)
-        if state.strict:
-            config.pluginmanager.register(_StrictProtocol(state), _StrictProtocol.name)
     config.addinivalue_line(
         "markers",
         "fake_modules(*names, strict=False, keep_real=False, evict='dependents'): fake "
@@ -407,7 +425,7 @@ def pytest_plugin_registered(plugin: object, manager: PytestPluginManager) -> No
         return
     leaks = state.check(lambda: _file_culprit(state, "conftest", filename, None))
     if leaks:
-        state.warn(leaks, "", "config")
+        state.found(leaks)
         if state.strict:
             state.fail_under(os.path.dirname(filename) + os.sep, leaks, directory=True)
 
@@ -464,10 +482,9 @@ def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, Any, 
 def pytest_sessionstart(session: Session) -> None:
     state = _state(session.config)
     if state is not None:
-        leaks = state.check(
-            _session_culprit(state, "pytest_configure or pytest_sessionstart hooks")
+        state.found(
+            state.check(_session_culprit(state, "pytest_configure or pytest_sessionstart hooks"))
         )
-        state.warn(leaks, "", "config")
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -476,13 +493,12 @@ def pytest_make_collect_report(collector: Collector) -> Generator[None, object, 
     if state is None or state.guard is None or not isinstance(collector, pytest.File):
         yield
         return
-    leaks = state.check(_session_culprit(state, "collection hooks"))
-    state.warn(leaks, "", "collect")
+    state.found(state.check(_session_culprit(state, "collection hooks")))
     yield
     filename = _path_of(collector)
     leaks = state.check(lambda: _file_culprit(state, "collection", filename, collector))
     if leaks:
-        state.warn(leaks, collector.nodeid, "collect")
+        state.found(leaks)
         if state.strict:
             state.fail_under(filename, leaks, directory=False)
 
@@ -492,15 +508,14 @@ def pytest_collection_modifyitems(config: Config, items: list[Item]) -> None:
     state = _state(config)
     if state is None:
         return
-    leaks = state.check(_session_culprit(state, "collection hooks"))
-    state.warn(leaks, "", "collect")
+    state.found(state.check(_session_culprit(state, "collection hooks")))
     manager = config.pluginmanager
-    if state.guard is not None:
-        state.items.update((item.nodeid, item) for item in items)
-        if any(map(_uses_long_lived_fixtures, items)) and not manager.has_plugin(
-            _FixtureHolds.name
-        ):
-            manager.register(_FixtureHolds(state), _FixtureHolds.name)
+    if (
+        state.guard is not None
+        and any(map(_uses_long_lived_fixtures, items))
+        and not manager.has_plugin(_FixtureHolds.name)
+    ):
+        manager.register(_FixtureHolds(state), _FixtureHolds.name)
     # Per-test hooks are registered only when something needs them: each hook
     # implementation costs every test a call, and most suites need none of these.
     if (state.caches or _any_marked(items)) and not manager.has_plugin(_MarkerHooks.name):
@@ -629,6 +644,17 @@ class _ForcedFailures:
             # not run in strict mode, they fail with the leak report.
             pytest.fail(text, pytrace=False)
 
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: Item, call: CallInfo[None]
+    ) -> Generator[None, Result[TestReport], None]:
+        outcome = yield
+        if call.when == "call" and outcome.excinfo is None:
+            text = _FORCED.get(item)
+            if text:
+                # Failed even where an xfail marker made the failure an expected one.
+                _fail_report(outcome.get_result(), text)
+
 
 @final
 class _OutcomeRecorder:
@@ -643,6 +669,7 @@ class _OutcomeRecorder:
 
 
 def _fail_report(report: TestReport, text: str) -> None:
+    """Fail ``report`` with the leak report; one that failed anyway gets it as a section."""
     if (
         report.failed
         and report.longrepr is not None
@@ -652,6 +679,7 @@ def _fail_report(report: TestReport, text: str) -> None:
         return
     report.outcome = "failed"
     report.longrepr = text
+    setattr(report, LEAK_ONLY, True)
     if hasattr(report, "wasxfail"):
         del report.wasxfail
 
@@ -660,26 +688,25 @@ def _test_culprit(item: Item) -> Culprit:
     return Culprit("test", item.nodeid, path=_path_of(item), allow=_allow_patterns(item))
 
 
-def _after_test(state: _State, item: Item, reports: list[TestReport] | None) -> None:
+def _after_test(state: _State, item: Item, report: TestReport) -> None:
+    """The check after a test's teardown; strict mode fails its teardown report."""
     leaks = state.check(lambda: _test_culprit(item))
     if not leaks:
         return
     if state.mode == "warn":
         path, line = _item_location(item)
-        state.warn(
-            [leak if leak.phase != "test" else _with_location(leak, path, line) for leak in leaks],
-            item.nodeid,
-            "runtest",
-        )
-    if reports is None or not state.strict:
+        leaks = [
+            _with_location(leak, path, line) if leak.phase == "test" else leak for leak in leaks
+        ]
+    state.found(leaks)
+    if not state.strict:
         return
     own = [leak for leak in leaks if leak.phase == "test"]
     others = [leak for leak in leaks if leak.phase != "test"]
-    if own:
-        target = next((r for r in reports if r.when == "call"), reports[-1])
-        _fail_report(target, _strict_text("this test", own))
+    text = _strict_text("this test", own) if own else ""
     if others:
-        _fail_report(reports[-1], _strict_text("a fixture torn down after this test", others))
+        text += _strict_text("a fixture torn down after this test", others)
+    _fail_report(report, text)
 
 
 def _strict_text(who: str, leaks: Sequence[Leak]) -> str:
@@ -704,9 +731,11 @@ def _with_location(leak: Leak, path: str, line: int) -> Leak:
 class _GuardHooks:
     """Registered while the guard is on: the check after each test.
 
-    ``pytest_runtest_logfinish`` runs once per test, after its teardown, whoever runs the
-    protocol (pytest, the strict takeover below, or a plugin such as pytest-rerunfailures);
-    a plain hook is the cheapest thing pytest calls per test.
+    pytest makes a test's teardown report once its fixtures are torn down, whoever runs
+    the protocol (pytest itself, pytest-rerunfailures or flaky for each attempt), so the
+    check there sees everything the test did, and strict mode fails that report without
+    taking the protocol over from those plugins.  The wrapper runs outermost (tryfirst),
+    after pytest's xfail handling has made its report.
     """
 
     name: Final = "saferemock-guard"
@@ -714,10 +743,13 @@ class _GuardHooks:
     def __init__(self, state: _State) -> None:
         self.state = state
 
-    def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        item = self.state.items.get(nodeid)
-        if item is not None and not _HANDLED.get(item):
-            _after_test(self.state, item, None)
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: Item, call: CallInfo[None]
+    ) -> Generator[None, Result[TestReport], None]:
+        outcome = yield
+        if call.when == "teardown" and outcome.excinfo is None:
+            _after_test(self.state, item, outcome.get_result())
 
 
 @final
@@ -764,43 +796,10 @@ class _FixtureHolds:
             self.state.guard.release(entry[1])
 
 
-@final
-class _StrictProtocol:
-    """Registered in strict mode only: run the protocol, check, and only then log.
-
-    Logging the reports after the check is what lets a leak fail the culprit's own call
-    report (pytest-rerunfailures takes over the protocol the same way).  If another plugin
-    runs the protocol first, :class:`_GuardHooks` still checks and restores after the test,
-    and the run's exit status still fails.
-    """
-
-    name: Final = "saferemock-strict"
-
-    def __init__(self, state: _State) -> None:
-        self.state = state
-
-    def pytest_runtest_protocol(self, item: Item, nextitem: Item | None) -> bool | None:
-        state = self.state
-        if state.guard is None:
-            return None
-        _HANDLED.set(item, True)
-        ihook = item.ihook
-        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-        reports = runtestprotocol(item, log=False, nextitem=nextitem)
-        text = _FORCED.get(item)
-        if text:
-            # Failed even where an xfail marker would have turned the failure into xfailed.
-            for report in reports:
-                if report.when == "call":
-                    _fail_report(report, text)
-        _after_test(state, item, reports)
-        for report in reports:
-            ihook.pytest_runtest_logreport(report=report)
-        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
-        return True
-
-
 # -- reporting --------------------------------------------------------------------------------
+
+
+_NOT_FAILED: Final = (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
 
 
 @pytest.hookimpl(trylast=True)
@@ -809,12 +808,13 @@ def pytest_sessionfinish(session: Session) -> None:
     state = _state(config)
     if state is None:
         return
-    leaks = state.check(_session_culprit(state, "hooks after the last test"))
-    state.warn(leaks, "", "runtest")
+    state.found(state.check(_session_culprit(state, "hooks after the last test")))
     workeroutput = getattr(config, "workeroutput", None)
     if isinstance(workeroutput, dict):
         workeroutput[_WORKER_KEY] = [leak.to_dict() for leak in state.leaks]
-    if state.strict and state.leaks and session.exitstatus == pytest.ExitCode.OK:
+    if state.strict and state.leaks and session.exitstatus in _NOT_FAILED:
+        # Strict mode fails the run whenever something leaked, even with no test to fail
+        # for it (a leaking test file whose tests were all deselected, say).
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -825,7 +825,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     output = getattr(node, "workeroutput", None)
     if state is None or not isinstance(output, dict):
         return
-    state.leaks.extend(Leak.from_dict(data) for data in output.get(_WORKER_KEY, ()))
+    state.found(Leak.from_dict(data) for data in output.get(_WORKER_KEY, ()))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: Config) -> None:

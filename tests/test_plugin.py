@@ -84,6 +84,15 @@ def report(result: pytest.RunResult) -> list[str]:
     return []
 
 
+def failures(result: pytest.RunResult) -> set[str]:
+    """The FAILED and ERROR lines of the short test summary, without their messages."""
+    return {
+        line.split(" - ")[0]
+        for line in result.stdout.lines
+        if line.startswith(("FAILED ", "ERROR "))
+    }
+
+
 def indent(text: str, spaces: int) -> str:
     return textwrap.indent(text, " " * spaces)
 
@@ -266,22 +275,81 @@ def test_strict_mode_reports_the_same_leaks_and_fails_only_the_culprits(
     conftest = pytester.path / "conftest.py"
     conftest.write_text(IMPORTS)
     result = pytester.runpytest(*QUIET, "--saferemock-guard=strict")
-    result.assert_outcomes(passed=1, failed=4)
+    # The file's test fails without running; each leaking test passes, and its teardown,
+    # checked once the test's fixtures are torn down, is an error that names the leaks.
+    result.assert_outcomes(passed=4, failed=1, errors=3)
     assert report(result) == expected_lines(pytester, PHASES[1:])
     result.stdout.fnmatch_lines(
         [
-            "*_ test_call _*",
+            "*_ ERROR at teardown of test_call _*",
             "saferemock (strict mode) restored global state that this test left behind:",
             "  test_phases.py::test_call: app.mod_call is not sys.modules*",
             "(strict mode: each leak was undone right after its culprit, which failed; "
             "every other test ran in a clean world)",
-            "FAILED test_collect.py::test_collected*",
-            "FAILED test_phases.py::test_setup*",
-            "FAILED test_phases.py::test_call*",
-            "FAILED test_phases.py::test_teardown*",
         ]
     )
+    assert failures(result) == {
+        "FAILED test_collect.py::test_collected",
+        "ERROR test_phases.py::test_setup",
+        "ERROR test_phases.py::test_call",
+        "ERROR test_phases.py::test_teardown",
+    }
     assert "Interrupted" not in result.stdout.str()
+
+
+def test_strict_mode_fails_the_teardown_of_a_leaking_test_whatever_its_own_outcome(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_outcomes="""\
+        import os
+
+        import pytest
+
+
+        def test_passes_and_leaks():
+            os.environ["GUARD_PASSES"] = "1"
+
+
+        def test_fails_and_leaks():
+            os.environ["GUARD_FAILS"] = "1"
+            assert False
+
+
+        @pytest.mark.xfail(reason="known")
+        def test_xfail_and_leaks():
+            os.environ["GUARD_XFAIL"] = "1"
+            assert False
+
+
+        def test_victim():
+            assert not [name for name in os.environ if name.startswith("GUARD_")]
+        """
+    )
+    result = pytester.runpytest(*QUIET, "--saferemock-guard=strict")
+    # A leak in an xfail test is still an error: the marker expects the failure, not it.
+    result.assert_outcomes(passed=2, failed=1, xfailed=1, errors=3)
+    assert failures(result) == {
+        "ERROR test_outcomes.py::test_passes_and_leaks",
+        "FAILED test_outcomes.py::test_fails_and_leaks",
+        "ERROR test_outcomes.py::test_fails_and_leaks",
+        "ERROR test_outcomes.py::test_xfail_and_leaks",
+    }
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at teardown of test_xfail_and_leaks _*",
+            "saferemock (strict mode) restored global state that this test left behind:",
+            "  test_outcomes.py::test_xfail_and_leaks: os.environ['GUARD_XFAIL'] was set to "
+            "'1'; use safemock.patch.dict(os.environ, {'GUARD_XFAIL': ...}) or "
+            "monkeypatch.setenv('GUARD_XFAIL', ...) instead",
+        ]
+    )
+    assert report(result) == [
+        f"test_outcomes.py::test_{test}_and_leaks: os.environ['GUARD_{name}'] was set to '1'; "
+        f"use safemock.patch.dict(os.environ, {{'GUARD_{name}': ...}}) or "
+        f"monkeypatch.setenv('GUARD_{name}', ...) instead"
+        for test, name in [("fails", "FAILS"), ("passes", "PASSES"), ("xfail", "XFAIL")]
+    ]
 
 
 HAUNTED_CULPRIT = """\
@@ -386,6 +454,19 @@ def test_strict_conftest_leak_fails_the_tests_below_that_conftest_only(
         "safemock.patch.object(builtins, 'helper_sub', value, create=True) instead"
     ]
     result.stdout.fnmatch_lines(["FAILED sub/test_below.py::test_below*"])
+
+
+def test_a_strict_run_that_leaked_fails_even_when_it_collected_no_test(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest("import builtins\nbuiltins.helper_empty = 1\n")
+    result = pytester.runpytest(*QUIET, "--saferemock-guard=strict")
+    result.assert_outcomes()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert report(result) == [
+        "conftest.py:2 (conftest import): builtins.helper_empty was added (1); add it with "
+        "safemock.patch.object(builtins, 'helper_empty', value, create=True) instead"
+    ]
 
 
 def test_a_module_fixture_is_judged_at_its_teardown_and_blamed_by_name(
@@ -820,7 +901,8 @@ def test_unittest_test_cases_are_guarded_like_functions(pytester: pytest.Pyteste
         """
     )
     result = pytester.runpytest(*QUIET, "--saferemock-guard=strict")
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, errors=1)
+    assert failures(result) == {"ERROR test_cases.py::TestLeaky::test_it"}
     assert report(result) == [
         "test_cases.py::TestLeaky::test_it: os.environ['GUARD_TESTCASE'] was set to '1'; use "
         "safemock.patch.dict(os.environ, {'GUARD_TESTCASE': ...}) or "
