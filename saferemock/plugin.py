@@ -36,6 +36,7 @@ from typing_extensions import final
 
 import saferemock
 from saferemock._activation import Activation
+from saferemock._check import LEAK_ONLY
 from saferemock._foreign import watch as watch_foreign
 from saferemock._guard import Culprit, Guard, Leak, iter_leak_lines
 from saferemock._patch import settings
@@ -105,10 +106,6 @@ _MARKERS_JOURNAL: Final = _Slot[Journal]()
 
 # The ``when`` of pytest_warning_recorded for a leak of each phase (else "runtest").
 _WHEN: Final = {"conftest": "config", "session": "config", "collection": "collect"}
-
-# Set on a report that failed only because of a leak, for ``python -m saferemock check``
-# to tell failed tests from culprits (pytest-xdist carries report attributes over).
-LEAK_ONLY: Final = "saferemock_leak_only"
 
 _STRICT_HEADER: Final = "saferemock (strict mode) restored global state that {who} left behind:\n"
 

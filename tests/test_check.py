@@ -25,6 +25,12 @@ def check(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.run(sys.executable, "-m", "saferemock", "check", *args, *QUIET, timeout=120)
 
 
+def report(result: pytest.RunResult) -> list[str]:
+    """The check's own output: the pollution report and the verdict."""
+    lines = result.stdout.lines
+    return lines[lines.index("saferemock check: pollution report") :]
+
+
 def test_the_haunted_suite_names_the_culprit_file_and_line_and_exits_1(
     pytester: pytest.Pytester,
 ) -> None:
@@ -38,13 +44,12 @@ def test_the_haunted_suite_names_the_culprit_file_and_line_and_exits_1(
             "saferemock check: pollution report",
         ]
     )
-    report = result.stdout.lines[result.stdout.lines.index("saferemock check: pollution report") :]
-    assert report == [
+    assert report(result) == [
         "saferemock check: pollution report",
         "  tests/test_monitor_engine.py:6 (collection): sys.modules['boto3'] is a MagicMock; "
         "list boto3 in the saferemock_fake_modules ini option for a session-wide fake, or use "
         "safemock.fake_module_tree(['boto3']) in a fixture",
-        "saferemock check: FAILED: 1 leak from 1 culprit; each was undone right after its "
+        "saferemock check: FAILED: 1 leak from 1 culprit; each leak was undone right after its "
         "culprit, which failed, so every other test ran in a clean world.",
     ]
 
@@ -66,16 +71,150 @@ def test_a_clean_suite_exits_0(pytester: pytest.Pytester) -> None:
     )
     result = check(pytester)
     assert result.ret == 0
-    assert result.stdout.lines[-2:] == [
+    assert report(result) == [
         "saferemock check: pollution report",
-        "saferemock check: OK: no leaks (2 tests ran).",
+        "saferemock check: OK: the suite passed and nothing leaked (2 tests).",
     ]
 
 
-CLEAN_LINES = [
-    "saferemock check: pollution report",
-    "saferemock check: OK: no leaks (1 test ran).",
+FAILING = """\
+def test_fails():
+    assert False
+
+
+def test_passes():
+    pass
+"""
+
+LEAKING = """\
+import os
+
+
+def test_passes_and_leaks():
+    os.environ["GUARD_CHECK"] = "1"
+
+
+def test_fails_and_leaks():
+    os.environ["GUARD_CHECK_TOO"] = "1"
+    assert False
+"""
+
+LEAK_LINES = [
+    f"  test_leaking.py::test_{test}_and_leaks: os.environ['{name}'] was set to '1'; use "
+    f"safemock.patch.dict(os.environ, {{'{name}': ...}}) or monkeypatch.setenv('{name}', ...) "
+    "instead"
+    for test, name in [("fails", "GUARD_CHECK_TOO"), ("passes", "GUARD_CHECK")]
 ]
+
+
+def test_failed_tests_exit_1_even_when_nothing_leaked(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_failing=FAILING)
+    result = check(pytester)
+    assert result.ret == 1
+    assert report(result) == [
+        "saferemock check: pollution report",
+        "saferemock check: FAILED: 1 test failed; nothing leaked.",
+    ]
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_the_verdict_counts_failed_tests_apart_from_culprits_that_only_leaked(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    pytester.makepyfile(test_failing=FAILING, test_leaking=LEAKING)
+    result = check(pytester, *workers)
+    assert result.ret == 1
+    # test_passes_and_leaks failed only for its leak; test_fails_and_leaks failed anyway.
+    assert report(result) == [
+        "saferemock check: pollution report",
+        *LEAK_LINES,
+        "saferemock check: FAILED: 2 tests failed, and 2 leaks from 2 culprits; each leak was "
+        "undone right after its culprit, which failed, so every other test ran in a clean "
+        "world.",
+    ]
+
+
+def test_a_collection_error_passes_pytest_interrupted_status_through(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_broken="import no_such_module\n", test_leaking=LEAKING)
+    result = check(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert report(result) == [
+        "saferemock check: pollution report",
+        "saferemock check: INTERRUPTED: 1 error during collection: pytest stopped before the "
+        "end of the run (exit status 2), so the check is incomplete.",
+    ]
+
+
+def test_an_internal_error_passes_pytest_status_through(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "def pytest_collection_modifyitems(items):\n    raise RuntimeError('broken hook')\n"
+    )
+    pytester.makepyfile(test_failing=FAILING)
+    result = check(pytester)
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert report(result) == [
+        "saferemock check: pollution report",
+        "saferemock check: INTERNAL ERROR: pytest could not complete the run (exit status 3; "
+        "see the error above), so the check is incomplete.",
+    ]
+
+
+def test_pytest_main_raising_is_an_internal_error_not_a_leak(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "def pytest_unconfigure(config):\n    raise RuntimeError('broken unconfigure')\n"
+    )
+    pytester.makepyfile(test_failing=FAILING)
+    result = check(pytester)
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert result.stdout.lines[-1] == (
+        "saferemock check: pytest crashed (see the traceback above), so nothing was checked "
+        "(exit status 3)."
+    )
+    assert "RuntimeError: broken unconfigure" in result.stderr.lines
+
+
+def test_no_tests_collected_passes_pytest_status_through(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(helper="VALUE = 1\n")
+    result = check(pytester)
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert report(result) == [
+        "saferemock check: pollution report",
+        "saferemock check: NO TESTS: pytest collected no test, so nothing was checked (exit "
+        "status 5).",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (
+            ["nowhere"],
+            "",
+            "saferemock check: pytest stopped with a usage error: file or directory not found: "
+            "nowhere.",
+        ),
+        (
+            [],
+            "[pytest]\nsaferemock_require_use = maybe\n",
+            "saferemock check: pytest stopped with a usage error: saferemock_require_use = "
+            "maybe (ini option) is not a boolean: use one of true, false (or yes/no, on/off, "
+            "1/0).",
+        ),
+    ],
+    ids=["missing-path", "bad-ini-value"],
+)
+def test_pytest_usage_errors_pass_its_status_through(
+    pytester: pytest.Pytester, args: list[str], ini: str, message: str
+) -> None:
+    if ini:
+        pytester.makeini(ini)
+    pytester.makepyfile(test_failing=FAILING)
+    result = check(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stdout.lines[-1] == message
+    assert "saferemock check: pollution report" not in result.stdout.lines
 
 
 @pytest.mark.parametrize(
@@ -91,7 +230,10 @@ def test_warnings_as_errors_do_not_stop_the_check(
     pytester.makepyfile(test_clean="def test_clean():\n    pass\n")
     result = check(pytester, *args)
     assert result.ret == 0
-    assert result.stdout.lines[-2:] == CLEAN_LINES
+    assert report(result) == [
+        "saferemock check: pollution report",
+        "saferemock check: OK: the suite passed and nothing leaked (1 test).",
+    ]
     assert "Warning" not in result.stdout.str() + result.stderr.str()
 
 
@@ -112,22 +254,23 @@ def test_pytest_does_not_warn_that_saferemock_was_imported_before_it(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "why"),
     [
-        (
-            ["--no-such-option"],
-            "saferemock check: pytest rejected the arguments (see the error above).",
-        ),
+        (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+        (["--maxfail=x"], "argument --maxfail: invalid int value: 'x'"),
     ],
-    ids=["bad-pytest-argument"],
+    ids=["unknown-option", "bad-option-value"],
 )
-def test_pytest_usage_errors_exit_2(
-    pytester: pytest.Pytester, args: list[str], message: str
+def test_arguments_pytest_rejects_exit_2_with_one_sentence(
+    pytester: pytest.Pytester, args: list[str], why: str
 ) -> None:
-    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    pytester.makepyfile(test_failing=FAILING)
     result = check(pytester, *args)
     assert result.ret == 2
-    assert result.stdout.lines[-1] == message
+    assert result.stdout.lines == [
+        f"saferemock check: pytest rejected the arguments ({why}); run python -m pytest "
+        "--help for the options it accepts."
+    ]
 
 
 @pytest.mark.parametrize(
