@@ -1,69 +1,79 @@
 """The pollution guard: what a test, a test file or a conftest left behind, and who did it.
 
 The pytest plugin drives a :class:`Guard` with *checkpoints*: after each conftest import,
-around each test file's collection and after each test (setup, call and teardown
-together).  A checkpoint compares the watched global state with what the guard saw at
-the previous one and blames the difference on the culprit of that interval:
+around each test file's collection and each project module's import, after each test
+(setup, call and teardown together), around longer-lived fixtures, and a *sweep* of
+every module's attributes after tests that made mocks and at the end of each test file.
+A checkpoint compares the watched global state with what the guard saw at the previous
+one and blames the difference on the culprit of that interval.  What is watched, and
+what counts as a leak, is up to the kinds in :mod:`saferemock._kinds`.
 
-* ``sys.modules`` items that are not modules the import system imported (a mock, a
-  hand-made module object, ``None``), and packages whose submodule attribute is out of
-  step with ``sys.modules``;
-* attributes of ``builtins`` changed, added or removed;
-* ``os.environ`` items changed;
-* patches started and never stopped (``unittest.mock``'s and saferemock's own);
-* mock objects left on module and class attributes of the project's own modules.
+The guard tells the truth by what it sees, not by lists of names: a ``sys.modules``
+entry that appeared while a library was being imported is the import system's
+bookkeeping (:mod:`saferemock._imports`); a mock is the leak of whoever made it
+(:mod:`saferemock._origins`); what a long-lived owner keeps on purpose (a fixture's
+``SafeMock``, the ini option's fakes, a class- or module-scoped fixture) is judged when
+that owner is torn down.
 
-The fast path costs a few dict comparisons: ``sys.modules == seen`` compares values by
-identity in C, and the slow per-key diff only runs when something changed.  State that a
-longer-lived owner keeps on purpose is not a leak: the runs of fixture-managed or
-intentional :class:`~saferemock.SafeMock` objects, and whatever a class-, module-,
-package- or session-scoped fixture changed during its setup (judged when it is torn
-down, not at the end of the test that happened to set it up).
-
-In strict mode every leak is undone right away through a :class:`~saferemock._undo.Journal`
-(modules first imported while a fake sat in ``sys.modules`` that captured it are evicted
-too), so the next test runs in a clean world.  This module never imports pytest.
+In strict mode a leak made by a test, a fixture or a test file's collection is undone at
+once through a :class:`~saferemock._undo.Journal`, so the next test runs in a clean
+world.  What a conftest or a project module set up at import time, and what a library
+made, is reported but left in place: later tests may depend on it, and putting it back
+would only make them fail.  This module never imports pytest.
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
 import dataclasses
 import gc
 import importlib.machinery
 import itertools
-import operator
 import os
 import re
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
-from unittest import mock
 
 from typing_extensions import final
 
+from saferemock._imports import ImportWatch
+from saferemock._kinds import (
+    ACTIVE_PATCHES,
+    KINDS,
+    Context,
+    Finding,
+    environ_raw,
+    is_fake_module,
+    is_mock,
+    snapshot_lists,
+    snapshot_objects,
+)
+from saferemock._locate import locate
 from saferemock._missing import MISSING
-from saferemock._taint import Taint
-from saferemock._undo import ROOT, Journal, is_owned, read_attr
+from saferemock._origins import MockOrigins
+from saferemock._taint import Taint, mock_root
+from saferemock._undo import ROOT, Journal, drain_repairs, is_owned, read_attr
 
-__all__ = ["Culprit", "Guard", "Leak", "allow_matches", "live_runs"]
+__all__ = ["Culprit", "Guard", "Leak", "allow_matches", "iter_leak_lines", "live_runs"]
 
-# unittest.mock keeps every patcher started with start() here until it is stopped.
-_ACTIVE_PATCHES: Final[list[Any]] = mock._patch._active_patches  # type: ignore[attr-defined]
+_PHASE_RANK: Final = {
+    "conftest": 0,
+    "session": 1,
+    "import": 2,
+    "collection": 2,
+    "fixture": 3,
+    "test": 3,
+}
 
-# Builtins that the interpreter itself rebinds: sys.displayhook stores the last
-# expression's value in builtins._ (doctests run examples in "single" mode).
-_BUILTINS_IGNORED: Final = frozenset({"_"})
+# Culprits whose leaks strict mode undoes: what they changed, nothing later depends on.
+_UNDONE_IN_STRICT: Final = frozenset({"test", "fixture", "collection"})
 
-# Environment variables pytest sets and removes around each test phase.
-_ENVIRON_IGNORED: Final = frozenset({"PYTEST_CURRENT_TEST"})
-
-# Phases whose environment changes are configuration, not pollution (see docs/plugin.md).
-_CONFIG_PHASES: Final = frozenset({"conftest", "session"})
-
-_PHASE_RANK: Final = {"conftest": 0, "session": 1, "collection": 2, "fixture": 3, "test": 3}
+# Packages whose module attributes the sweep leaves alone: test machinery.
+_MACHINERY: Final = frozenset(
+    {"_pytest", "pytest", "pluggy", "saferemock", "xdist", "execnet", "hypothesis", "unittest"}
+)
 
 
 def live_runs() -> dict[int, Journal]:
@@ -95,7 +105,8 @@ class Culprit:
     """Whoever ran since the previous checkpoint: a conftest, a test file, a test, a fixture."""
 
     phase: str
-    """``"conftest"``, ``"collection"``, ``"test"``, ``"fixture"`` or ``"session"``."""
+    """``"conftest"``, ``"import"``, ``"collection"``, ``"test"``, ``"fixture"`` or
+    ``"session"``."""
     name: str
     """The test id, the file path (rootdir-relative), the fixture name, or a label."""
     path: str = ""
@@ -109,6 +120,8 @@ class Culprit:
     search: tuple[tuple[str, str], ...] = ()
     """``(path, relpath)`` of files to search for the guilty line when ``path`` is not
     known: the conftests, for what their hooks did between two checkpoints."""
+    module: str = ""
+    """For an ``"import"`` culprit, the dotted name of the module being imported."""
 
 
 @final
@@ -127,10 +140,13 @@ class Leak:
     """The culprit as reports show it: a test id, or ``path:line (collection)``."""
     path: str = ""
     line: int = 0
+    kept: str = ""
+    """Why strict mode left it in place, or ``""``."""
 
     def report_line(self) -> str:
         """The line of the terminal report and of ``saferemock check``."""
-        return f"{self.where}: {self.what}; {self.fix}"
+        kept = f" ({self.kept})" if self.kept else ""
+        return f"{self.where}: {self.what}; {self.fix}{kept}"
 
     def sort_key(self) -> tuple[int, str, int, str, str]:
         """Phase (conftests first), then culprit and line, so a report reads top-down."""
@@ -147,7 +163,12 @@ class Leak:
 
 
 def allow_matches(patterns: Iterable[str], subject: str) -> bool:
-    """Tell whether a ``saferemock_allow`` pattern (``*`` is a wildcard) matches ``subject``."""
+    """Tell whether an allow pattern (``*`` is a wildcard) matches ``subject``.
+
+    Example:
+        >>> allow_matches(["sys.modules['cloud*']"], "sys.modules['cloudsdk']")
+        True
+    """
     for pattern in patterns:
         regex = ".*".join(re.escape(part) for part in pattern.split("*"))
         if re.fullmatch(regex, subject):
@@ -155,7 +176,17 @@ def allow_matches(patterns: Iterable[str], subject: str) -> bool:
     return False
 
 
-# -- slots: one piece of watched state each ----------------------------------------------
+def iter_leak_lines(leaks: Iterable[Leak]) -> Iterator[str]:
+    """Report lines, sorted by phase then culprit, without duplicates (xdist workers repeat)."""
+    seen: set[tuple[str, str]] = set()
+    for leak in sorted(leaks, key=Leak.sort_key):
+        key = (leak.where, leak.what)
+        if key not in seen:
+            seen.add(key)
+            yield leak.report_line()
+
+
+# -- slots --------------------------------------------------------------------------------
 
 
 @final
@@ -174,29 +205,21 @@ class _Ref:
         return isinstance(other, _Ref) and other.obj is self.obj
 
 
-# ("module", key) | ("builtin", name) | ("environ", key) | ("attr", _Ref(owner), name)
-# | ("patch", _Ref(patcher)) | ("run", _Ref(run))
+# ("module", key) | ("builtin", name) | ("environ", key) | ("list", name, _Ref(entry))
+# | ("object", name) | ("attr", _Ref(owner), name) | ("patch", _Ref(patcher))
+# | ("run", _Ref(run)) | ("repair", _Ref(repair))
 Slot = tuple[Any, ...]
 
 # A holder's value that any current value matches (patch.dict holds a whole mapping).
 _ANY: Final = object()
 
 
+def _key(slot: Slot) -> Any:
+    return slot[1] if len(slot) == 2 else slot[1:]
+
+
 def _read(slot: Slot) -> object:
-    kind = slot[0]
-    if kind == "module":
-        return sys.modules.get(slot[1], MISSING)
-    if kind == "builtin":
-        return vars(builtins).get(slot[1], MISSING)
-    if kind == "environ":
-        return os.environ.get(slot[1], MISSING)
-    if kind == "attr":
-        return vars(slot[1].obj).get(slot[2], MISSING)
-    if kind == "patch":
-        patcher = slot[1].obj
-        return patcher if any(p is patcher for p in _ACTIVE_PATCHES) else MISSING
-    run = slot[1].obj
-    return run if run.open else MISSING
+    return KINDS[slot[0]].read(_key(slot))
 
 
 def _same(kind: str, current: object, expected: object) -> bool:
@@ -238,15 +261,15 @@ def _patcher_slots(patcher: Any) -> tuple[list[Slot], set[str]]:
     slots: list[Slot] = []
     whole: set[str] = set()
     for sub in [patcher, *getattr(patcher, "additional_patchers", ())]:
-        in_dict = getattr(sub, "in_dict", None)
+        in_dict = vars(sub).get("in_dict")
         if in_dict is not None:
             # patch.dict restores the whole mapping from a copy when it stops.
             kind = _whole_kind(in_dict)
             if kind is not None:
                 whole.add(kind)
             continue
-        target = getattr(sub, "target", None)
-        attribute = getattr(sub, "attribute", None)
+        target = vars(sub).get("target")
+        attribute = vars(sub).get("attribute")
         if target is not None and isinstance(attribute, str):
             slot = _slot_of("attr", target, attribute)
             if slot is not None:
@@ -254,50 +277,12 @@ def _patcher_slots(patcher: Any) -> tuple[list[Slot], set[str]]:
     return slots, whole
 
 
-# -- describing values and leaks ----------------------------------------------------------
-
-
-def is_mock(value: object) -> bool:
-    """Tell whether ``value`` is a ``unittest.mock`` object or an autospecced mock function."""
-    # type(), not isinstance(): a mock with a spec answers __class__ with the spec's class.
-    if issubclass(type(value), mock.NonCallableMock):
-        return True
-    if type(value) is types.FunctionType:
-        inner = vars(value).get("mock")
-        return issubclass(type(inner), mock.NonCallableMock)
-    return False
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _what_is(value: object) -> str:
-    """Name a value for a report without an address in it (reports are compared as text)."""
-    if value is None:
-        return "None"
-    kind = type(value)
-    if issubclass(kind, mock.NonCallableMock):
-        return f"a {kind.__name__}"
-    if is_mock(value):
-        return "an autospecced mock function"
-    if issubclass(kind, types.ModuleType):
-        if vars(value).get("__spec__") is None:
-            return "a hand-made module object (no __spec__)"
-        return f"the module {vars(value).get('__name__')!r}"
-    if isinstance(value, type):
-        return f"the class {value.__qualname__!r}"
-    if kind in (types.FunctionType, types.BuiltinFunctionType):
-        return f"the function {getattr(value, '__qualname__', '?')!r}"
-    if kind in (str, bytes, int, float, bool):
-        return _short(value)
-    return f"a {kind.__qualname__} object"
-
-
 def _imported(key: str, value: object, modules: Mapping[str, object]) -> bool:
     """Tell, cheaply, that ``value`` is a module the import system made, in step with its package."""
-    if type(value) is not types.ModuleType or vars(value).get("__spec__") is None:
+    if type(value) is not types.ModuleType:
+        return False
+    spec = vars(value).get("__spec__")
+    if spec is None or getattr(spec, "name", None) != key:
         return False
     parent_name, _, child = key.rpartition(".")
     if not parent_name:
@@ -305,66 +290,7 @@ def _imported(key: str, value: object, modules: Mapping[str, object]) -> bool:
     parent = modules.get(parent_name)
     if type(parent) is not types.ModuleType:
         return parent is None
-    attribute = vars(parent).get(child, value)
-    return attribute is value
-
-
-def _native_submodule(key: str, value: object) -> bool:
-    """Tell whether ``value`` is a submodule a compiled extension registered itself.
-
-    PyO3 and pybind11 create submodules without a ``__spec__``, bind them to the
-    extension module and put them in ``sys.modules`` under the dotted name.
-    """
-    name = key
-    while "." in name:
-        parent_name, _, child = name.rpartition(".")
-        parent = sys.modules.get(parent_name)
-        if not issubclass(type(parent), types.ModuleType):
-            return False
-        if name == key and vars(parent).get(child) is not value:
-            return False
-        spec = vars(parent).get("__spec__")
-        origin = getattr(spec, "origin", None)
-        if isinstance(origin, str) and origin.endswith(
-            tuple(importlib.machinery.EXTENSION_SUFFIXES)
-        ):
-            return True
-        name = parent_name
-    return False
-
-
-def _module_problem(key: str, value: object) -> str | None:
-    """Say what is wrong with a ``sys.modules`` value, or None for a real imported module."""
-    if value is None:
-        return "is None"
-    if is_mock(value):
-        return f"is {_what_is(value)}"
-    kind = type(value)
-    if issubclass(kind, types.ModuleType):
-        if (
-            vars(value).get("__spec__") is None
-            and not _native_submodule(key, value)
-            # A script's __main__ has no spec; multiprocessing aliases it as __mp_main__.
-            and value is not sys.modules.get("__main__")
-        ):
-            return "is a hand-made module object (no __spec__)"
-        return None
-    # Some packages replace their own module with an object that keeps the spec.
-    try:
-        spec = vars(value).get("__spec__")
-    except TypeError:
-        spec = None
-    if spec is not None:
-        return None
-    return f"is a {kind.__qualname__} object, not a module"
-
-
-def _label(owner: object) -> str:
-    if isinstance(owner, types.ModuleType):
-        return str(vars(owner).get("__name__", "?"))
-    if isinstance(owner, type):
-        return f"{vars(owner).get('__module__', '?')}.{owner.__qualname__}"
-    return f"<{type(owner).__qualname__} object>"
+    return vars(parent).get(child, value) is value
 
 
 def _differs(current: object, seen: object) -> bool:
@@ -374,174 +300,6 @@ def _differs(current: object, seen: object) -> bool:
         return bool(current != seen)
     except Exception:
         return True
-
-
-# -- the static look for the guilty line -----------------------------------------------------
-
-_TREES: dict[str, ast.Module | None] = {}
-
-
-def _parse(path: str) -> ast.Module | None:
-    if path not in _TREES:
-        try:
-            with open(path, "rb") as handle:
-                source = handle.read()
-            _TREES[path] = ast.parse(source, path)
-        except (OSError, SyntaxError, ValueError):
-            _TREES[path] = None
-    return _TREES[path]
-
-
-def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return "?"
-
-
-def _constant(node: ast.AST | None) -> object:
-    return node.value if isinstance(node, ast.Constant) else MISSING
-
-
-def _targets(node: ast.AST) -> list[ast.AST]:
-    if isinstance(node, ast.Assign):
-        return list(node.targets)
-    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-        return [node.target]
-    if isinstance(node, ast.Delete):
-        return list(node.targets)
-    return []
-
-
-_MAPPING_NAMES: Final = {
-    "module": ("sys.modules",),
-    "environ": ("os.environ", "environ"),
-    "builtin": ("__builtins__", "builtins.__dict__"),
-}
-
-
-def _matches(node: ast.AST, kind: str, key: object) -> int:
-    """Score ``node`` as the line that made a ``kind`` change to ``key``: 2 exact, 1 kind, 0 no."""
-    mappings = _MAPPING_NAMES.get(kind, ())
-    for target in _targets(node):
-        if isinstance(target, ast.Subscript) and _dotted(target.value) in mappings:
-            return 2 if _constant(target.slice) == key else 1
-        if (
-            kind == "builtin"
-            and isinstance(target, ast.Attribute)
-            and _dotted(target.value) in ("builtins", "__builtins__")
-        ):
-            return 2 if target.attr == key else 1
-        if kind == "attr" and isinstance(target, ast.Attribute) and target.attr == key:
-            return 2
-    if not isinstance(node, ast.Call):
-        return 0
-    func = node.func
-    if not isinstance(func, ast.Attribute):
-        if (
-            kind == "builtin"
-            and _dotted(func) == "setattr"
-            and node.args
-            and _dotted(node.args[0]) in ("builtins", "__builtins__")
-        ):
-            return 2 if len(node.args) > 1 and _constant(node.args[1]) == key else 1
-        if kind == "environ" and _dotted(func) == "putenv":
-            return 2 if node.args and _constant(node.args[0]) == key else 1
-        return 0
-    if func.attr in ("update", "setdefault", "__setitem__", "pop", "__delitem__") and (
-        _dotted(func.value) in mappings
-    ):
-        if node.args and _constant(node.args[0]) == key:
-            return 2
-        for arg in node.args:
-            if isinstance(arg, ast.Dict) and any(_constant(k) == key for k in arg.keys if k):
-                return 2
-        if any(keyword.arg == key for keyword in node.keywords):
-            return 2
-        return 1
-    if kind == "environ" and _dotted(func) == "os.putenv":
-        return 2 if node.args and _constant(node.args[0]) == key else 1
-    if kind in ("patch", "run") and func.attr == "start":
-        inner = func.value
-        if isinstance(inner, ast.Call) and inner.args:
-            first = _constant(inner.args[0])
-            if isinstance(key, str) and isinstance(first, str) and first == key:
-                return 2
-        return 1
-    return 0
-
-
-def locate(path: str, kind: str, key: object, *, exact: bool = False) -> int:
-    """Find the line of ``path`` that most likely made the leak: ``sys.modules[...] = ...``,
-    ``sys.modules.update/setdefault``, ``builtins.X = ...``, ``os.environ[...] = ...``,
-    ``patch(...).start()``; 0 when nothing matches (or, with ``exact``, when no line names
-    ``key`` itself)."""
-    tree = _parse(path)
-    if tree is None:
-        return 0
-    best: tuple[int, int] = (0, 0)
-    for node in ast.walk(tree):
-        score = _matches(node, kind, key)
-        if not score:
-            continue
-        line = getattr(node, "lineno", 0)
-        if score > best[0] or (score == best[0] and line < best[1]):
-            best = (score, line)
-    if exact and best[0] < 2:
-        return 0
-    return best[1]
-
-
-def _bound_names(body: list[ast.stmt]) -> set[str]:
-    """Names a module or class body binds itself (outside nested functions and classes)."""
-    names: set[str] = set()
-    pending: list[ast.AST] = list(body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            if not isinstance(node, ast.ClassDef):
-                # ``global x`` inside a function: the module manages x itself.
-                for inner in ast.walk(node):
-                    if isinstance(inner, ast.Global):
-                        names.update(inner.names)
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).partition(".")[0])
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-            continue
-        pending.extend(ast.iter_child_nodes(node))
-    return names
-
-
-def _binds_itself(owner: object, name: str) -> bool:
-    """Tell whether the source of ``owner`` (a module, or a class in one) binds ``name``.
-
-    A mock a module creates for itself is part of the module, not a leak; without the
-    source, assume it is.
-    """
-    module = (
-        sys.modules.get(vars(owner).get("__module__", "")) if isinstance(owner, type) else owner
-    )
-    path = vars(module).get("__file__") if isinstance(module, types.ModuleType) else None
-    tree = _parse(path) if isinstance(path, str) else None
-    if tree is None:
-        return True
-    body: list[ast.stmt] = tree.body
-    if isinstance(owner, type):
-        for part in owner.__qualname__.split("."):
-            found = [n for n in body if isinstance(n, ast.ClassDef) and n.name == part]
-            if not found:
-                return True
-            body = found[0].body
-    return name in _bound_names(body)
-
-
-# -- the guard ---------------------------------------------------------------------------
 
 
 _chain: Final = itertools.chain.from_iterable
@@ -570,9 +328,27 @@ def _real_dict(namespace: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def _environ_raw() -> dict[Any, Any]:
-    data = getattr(os.environ, "_data", None)
-    return data if isinstance(data, dict) else dict(os.environ)
+def _flat(
+    dicts: list[Mapping[str, Any]], values_of: Callable[[Any], Iterable[object]]
+) -> list[object]:
+    """Every value of ``sys.modules``, ``builtins`` and ``dicts`` in one list, built in C.
+
+    ``gc.get_referents`` of dicts with string keys lists their values in order, for all
+    the dicts in one call, several times cheaper than iterating them; comparing two lists
+    of the same objects then only compares pointers (CPython checks identity first),
+    where comparing dicts would look every key up again.
+    """
+    if _REFERENTS_ARE_VALUES and values_of is dict.values:
+        return gc.get_referents(sys.modules, vars(builtins), *dicts)
+    return list(_chain((sys.modules.values(), vars(builtins).values(), *map(values_of, dicts))))
+
+
+def _is_extension(module: object) -> bool:
+    spec = vars(module).get("__spec__") if hasattr(module, "__dict__") else None
+    origin = getattr(spec, "origin", None)
+    return isinstance(origin, str) and origin.endswith(
+        tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    )
 
 
 @final
@@ -588,20 +364,31 @@ class _Hold:
 
 
 @final
-class _Mark:
-    """The watched state at the start of a fixture's setup."""
+class _State:
+    """One reading of everything the per-test checkpoint watches."""
 
-    __slots__ = ("builtins", "environ", "modules", "patches", "project", "runs")
+    __slots__ = (
+        "builtins",
+        "environ",
+        "environ_raw",
+        "lists",
+        "modules",
+        "objects",
+        "patches",
+        "project",
+        "runs",
+    )
 
     def __init__(self, guard: Guard) -> None:
-        self.modules = dict(sys.modules)
-        self.builtins = dict(vars(builtins))
-        self.environ = dict(os.environ)
-        self.patches = list(_ACTIVE_PATCHES)
+        self.modules: dict[str, Any] = dict(sys.modules)
+        self.builtins: dict[str, Any] = dict(vars(builtins))
+        self.environ_raw: dict[Any, Any] = dict(environ_raw())
+        self.environ: dict[str, str] = dict(os.environ)
+        self.lists = snapshot_lists()
+        self.objects = snapshot_objects()
+        self.patches: list[Any] = list(ACTIVE_PATCHES)
         self.runs = live_runs()
-        self.project = [
-            (owner, dict(live)) for owner, live in zip(guard._owners, guard._lives, strict=True)
-        ]
+        self.project = [dict(live) for live in guard._lives]
 
 
 @final
@@ -610,8 +397,9 @@ class Guard:
 
     ``rootdir`` decides which modules are the project's own (under it, not in
     site-packages); ``is_test_file(path)`` says which of those are test files and
-    conftests, whose own globals are theirs to manage.  ``strict`` undoes each leak at
-    the checkpoint that finds it.
+    conftests, whose own globals are theirs to manage; ``relpath(path)`` shows a path in
+    reports.  ``strict`` undoes each leak a test, fixture or test file made at the
+    checkpoint that finds it; ``accept`` holds the ``saferemock_accept`` patterns.
     """
 
     def __init__(
@@ -620,8 +408,12 @@ class Guard:
         *,
         strict: bool,
         is_test_file: Callable[[str], bool],
+        relpath: Callable[[str], str] = lambda path: path,
+        accept: tuple[str, ...] = (),
     ) -> None:
         self.strict = strict
+        self.accept = accept
+        self._relpath = relpath
         self._root = os.path.normcase(os.path.abspath(rootdir)).rstrip(os.sep) + os.sep
         self._excluded = tuple(
             os.path.normcase(os.path.abspath(prefix)).rstrip(os.sep) + os.sep
@@ -631,34 +423,53 @@ class Guard:
             )
         )
         self._is_test_file = is_test_file
-        # What the previous checkpoint saw.  The fast path compares only ``_seen_flat``;
-        # the rest finds, once something changed, what it was.
-        self._seen_modules: dict[str, Any] = dict(sys.modules)
-        self._seen_builtins: dict[str, Any] = dict(vars(builtins))
-        self._origin_builtins = self._seen_builtins
-        self._seen_environ_raw = dict(_environ_raw())
-        self._seen_environ: dict[str, str] = dict(os.environ)
-        self._origin_environ = self._seen_environ
-        self._seen_patches: list[Any] = list(_ACTIVE_PATCHES)
-        self._seen_runs: dict[int, Journal] = live_runs()
-        # Parallel lists: each watched module or class, its live __dict__ (a mappingproxy
-        # for a class), and the copy seen at the previous checkpoint.
+        # Parallel lists: each watched project module or class, its live __dict__ (a
+        # mappingproxy for a class), and the dict behind it, whose values go into the
+        # flat list the fast path compares.
         self._owners: list[object] = []
         self._lives: list[Mapping[str, Any]] = []
-        self._seens: list[Mapping[str, Any]] = []
-        # The dicts behind ``_lives`` (a class's real __dict__, not its proxy), whose values
-        # go into the flat list the fast path compares.
         self._dicts: list[Mapping[str, Any]] = []
         self._values_of: Callable[[Any], Iterable[object]] = dict.values
         self._project_ids: set[int] = set()
+        for value in list(sys.modules.values()):
+            self._watch_if_project(value)
+        self._seen = _State(self)
+        self._seen_flat = _flat(self._dicts, self._values_of)
         # The value a slot had before a holder changed it: what undo brings back.
         self._pristine: dict[Slot, object] = {}
         self._holds: dict[Slot, tuple[_Hold, object]] = {}
         # Slots whose holder was torn down: judged at the next checkpoint, its culprit.
         self._dirty: dict[Slot, Culprit] = {}
-        for value in list(sys.modules.values()):
-            self._watch_if_project(value)
-        self._seen_flat = self._flat()
+        # What each slot held before the guard first saw it change: going back to it is
+        # never a leak (a test's own cleanup, after the checkpoint that reported it).
+        self._base: dict[Slot, object] = {}
+        # Library-made leaks already reported: re-made on every use, reported once.
+        self._reported: set[tuple[str, str]] = set()
+        # Longer-lived fixtures set up and not yet torn down.
+        self._fixtures: set[Culprit] = set()
+        # The other modules' namespaces, as the last sweep saw them, by id.
+        self._swept: dict[int, tuple[types.ModuleType, dict[str, Any]]] = {}
+        # Who is running: the plugin sets tests and files; project imports nest.
+        self.current: Culprit = Culprit("session", "pytest_configure or pytest_sessionstart hooks")
+        self._stack: list[Culprit] = []
+        # Leaks found at the start and end of project imports, reported with the next
+        # checkpoint's, and strict restores deferred to that checkpoint.
+        self._pending: list[Leak] = []
+        self._deferred: list[tuple[Slot, object]] = []
+        self._deferred_keys: list[str] = []
+        self._leaving = 0
+        self._importing: Culprit | None = None
+        self._project_tops = self._top_level_names()
+        self.journal = Journal(ROOT, "safemock", holder="the pollution guard")
+        self.imports = ImportWatch(self._is_library_module, self._enter_import, self._leave_import)
+        self.origins = MockOrigins(self._making)
+        self.imports.install(self.journal)
+        self.origins.install(self.journal)
+        self.sweep(lambda: self.current, report=False)
+
+    def close(self) -> None:
+        """Take the guard's hooks out (at the end of the session)."""
+        self.journal.close()
 
     # -- the project's own modules ---------------------------------------------------------
 
@@ -672,13 +483,55 @@ class Guard:
         parts = path[len(self._root) :].split(os.sep)
         return "site-packages" not in parts and "dist-packages" not in parts
 
-    def _project_module(self, value: object) -> bool:
+    def _top_level_names(self) -> set[str]:
+        """Names that a project module's dotted name may start with."""
+        names: set[str] = set()
+        for base in (self._root, os.path.join(self._root, "src")):
+            try:
+                entries = os.listdir(base)
+            except OSError:
+                continue
+            for entry in entries:
+                stem, dot, suffix = entry.partition(".")
+                if stem.isidentifier() and (not dot or suffix == "py"):
+                    names.add(stem)
+        return names
+
+    def _module_file(self, value: object) -> str | None:
         if not issubclass(type(value), types.ModuleType):
-            return False
+            return None
         filename = vars(value).get("__file__")
-        if not isinstance(filename, str) or not self.is_project_file(filename):
+        return filename if isinstance(filename, str) else None
+
+    def _project_module(self, value: object) -> bool:
+        filename = self._module_file(value)
+        if filename is None or not self.is_project_file(filename):
             return False
         return not self._is_test_file(filename)
+
+    def _is_library_module(self, value: object) -> bool:
+        filename = self._module_file(value)
+        return filename is None or not self.is_project_file(filename)
+
+    def _library_of(self, value: object) -> str:
+        """The installed package that defines ``value`` (its type, or itself), or ``""``."""
+        if is_mock(value) or value is None:
+            return ""
+        kind = value if isinstance(value, (type, types.FunctionType)) else type(value)
+        if kind is types.ModuleType:
+            return ""
+        module = sys.modules.get(getattr(kind, "__module__", "") or "")
+        filename = self._module_file(module)
+        if filename is None or self.is_project_file(filename):
+            return ""
+        parts = os.path.normcase(filename).split(os.sep)
+        if "site-packages" not in parts and "dist-packages" not in parts:
+            return ""  # the standard library: a test's own use of it
+        return str(vars(module).get("__name__", "")).partition(".")[0]
+
+    def _is_test_code(self, value: object) -> bool:
+        code = getattr(value, "__code__", None) if type(value) is types.FunctionType else None
+        return code is not None and self._is_test_file(code.co_filename)
 
     def _watch_if_project(self, value: object) -> bool:
         if id(value) in self._project_ids or not self._project_module(value):
@@ -696,118 +549,223 @@ class Guard:
             live = owner.__dict__
             self._owners.append(owner)
             self._lives.append(live)
-            self._seens.append(dict(live))
             real = _real_dict(live)
             if real is None:
-                self._values_of = operator.methodcaller("values")
+                self._values_of = Mapping.values
             self._dicts.append(live if real is None else real)
         return True
 
-    def _flat(self) -> list[object]:
-        """Every watched value in one list, built in C: modules, builtins, project namespaces.
+    # -- project imports: blamed on their own file -----------------------------------------
 
-        ``gc.get_referents`` of dicts with string keys lists their values in order, for all
-        the dicts in one call, several times cheaper than iterating them; comparing two
-        lists of the same objects then only compares pointers (CPython checks identity
-        first), where comparing dicts would look every key up again.
+    def _project_source(self, name: str) -> str | None:
+        """The project file ``name`` will be loaded from, or None: told before it loads.
+
+        Only a few stat calls, and only for names under the project's top-level ones: the
+        first place on the search path that has it is where the import system finds it.
         """
-        if _REFERENTS_ARE_VALUES and self._values_of is dict.values:
-            return gc.get_referents(sys.modules, vars(builtins), *self._dicts)
-        return list(
-            _chain(
-                (sys.modules.values(), vars(builtins).values(), *map(self._values_of, self._dicts))
-            )
-        )
+        top = name.partition(".")[0]
+        if top not in self._project_tops:
+            return None
+        parent_name, _, child = name.rpartition(".")
+        parent = sys.modules.get(parent_name) if parent_name else None
+        paths = getattr(parent, "__path__", None)
+        if isinstance(paths, list):
+            places = [path for path in paths if isinstance(path, str)]
+        else:
+            # The parent is not loaded yet (``import a.b.c`` asks for a.b.c first): look
+            # for the whole dotted path from the search path's entries.
+            places = [entry or os.getcwd() for entry in sys.path if isinstance(entry, str)]
+            child = name.replace(".", os.sep)
+        for place in places:
+            base = os.path.join(place, child)
+            for candidate in (os.path.join(base, "__init__.py"), base + ".py"):
+                if os.path.isfile(candidate):
+                    return candidate if self.is_project_file(candidate) else None
+        return None
+
+    def _enter_import(self, name: str) -> object:
+        if self.current.phase in ("test", "fixture"):
+            # A test's imports are the test's: what it changes is judged when it ends.
+            return None
+        source = self._project_source(name)
+        if source is None:
+            return None
+        # What the importer did so far is the importer's; restores wait for its own end.
+        importer = self._stack[-1] if self._stack else self.current
+        self._pending.extend(self.checkpoint(lambda: importer, restore=False))
+        relpath = self._relpath(source)
+        if self.current.path == source:
+            culprit = dataclasses.replace(self.current, module=name)  # its allow markers
+        elif os.path.basename(source) == "conftest.py":
+            culprit = Culprit("conftest", relpath, path=source, relpath=relpath, module=name)
+        elif self._is_test_file(source):
+            culprit = Culprit("collection", relpath, path=source, relpath=relpath, module=name)
+        else:
+            culprit = Culprit("import", relpath, path=source, relpath=relpath, module=name)
+        self._stack.append(culprit)
+        return culprit
+
+    def _leave_import(self, token: object, module: object) -> None:
+        culprit = self._stack.pop()
+        if culprit.phase != "import" or self._module_file(module) is None:
+            # A conftest or test file: pytest's own checkpoint after it judges what it
+            # did.  A module that failed to import did nothing lasting to judge here.
+            return
+        # What the module holds now, it bound while it was imported: its own doing (a
+        # mock among it came from elsewhere, a fake in sys.modules say, reported there).
+        self._leaving = id(module)
+        try:
+            self._pending.extend(self.checkpoint(lambda: culprit, restore=False))
+        finally:
+            self._leaving = 0
+
+    def _making(self) -> Culprit:
+        """Who makes a mock right now: the module being imported, else the culprit."""
+        top = self._stack[-1] if self._stack else self.current
+        in_flight = self.imports.in_flight
+        if in_flight and in_flight[-1] != top.module:
+            # A library being imported (for a project module, the stack has it).
+            name = in_flight[-1]
+            made = self._importing
+            if made is None or made.module != name:
+                made = self._importing = Culprit("import", name, module=name)
+            return made
+        return top
+
+    def take_pending(self) -> list[Leak]:
+        """Leaks found at project imports since the last call (the plugin reports them)."""
+        pending, self._pending = self._pending, []
+        return pending
 
     # -- checkpoints -----------------------------------------------------------------------
 
-    def checkpoint(self, culprit: Callable[[], Culprit]) -> list[Leak]:
+    def _unchanged(self) -> bool:
+        seen = self._seen
+        return (
+            not self._dirty
+            and not self._deferred
+            and seen.patches == ACTIVE_PATCHES
+            and seen.runs == live_runs()
+            and not _differs(environ_raw(), seen.environ_raw)
+            and seen.lists == snapshot_lists()
+            and seen.objects == snapshot_objects()
+            and not _differs(_flat(self._dicts, self._values_of), self._seen_flat)
+        )
+
+    def checkpoint(self, culprit: Callable[[], Culprit], *, restore: bool = True) -> list[Leak]:
         """Judge everything that changed since the previous checkpoint; blame ``culprit()``.
 
         ``culprit`` is only called when something changed: building one (a test id, its
         ``saferemock_allow`` markers) costs more than the check itself.
 
-        Returns the leaks found (allowed ones left out).  In strict mode each one is
-        undone before this returns; otherwise the new state is accepted as it is, so the
-        next checkpoint does not blame the next culprit for it.
+        Returns the leaks found (allowed ones left out), after those found since the last
+        checkpoint at the start and end of project imports.  In strict mode the leaks of a
+        test, fixture or test file are undone before this returns (with ``restore=False``,
+        at the next checkpoint that may); the rest is accepted as it is, so the next
+        checkpoint does not blame the next culprit for it.
         """
-        environ_raw = _environ_raw()
-        runs = live_runs()
-        if (
-            not self._dirty
-            and self._seen_patches == _ACTIVE_PATCHES
-            and self._seen_runs == runs
-            and not _differs(environ_raw, self._seen_environ_raw)
-            and not _differs(self._flat(), self._seen_flat)
-        ):
-            return []
-        changes: dict[Slot, tuple[object, object]] = {}
-        new_modules: list[tuple[str, object]] = []
-        touched: set[str] = set()
-        seen_values = list(self._seen_modules.values())
-        if _differs(list(sys.modules.values()), seen_values):
-            touched.add("module")
-            self._diff_modules(changes, new_modules, seen_values)
-        if _differs(list(vars(builtins).values()), list(self._seen_builtins.values())):
-            touched.add("builtin")
-            self._diff_mapping("builtin", vars(builtins), self._seen_builtins, changes)
-        if _differs(environ_raw, self._seen_environ_raw):
-            touched.add("environ")
-            self._diff_mapping("environ", dict(os.environ), self._seen_environ, changes)
-        if self._seen_patches != _ACTIVE_PATCHES:
-            touched.add("patch")
-            self._diff_objects("patch", _ACTIVE_PATCHES, self._seen_patches, changes)
-        if self._seen_runs != runs:
-            touched.add("run")
-            self._diff_objects("run", list(runs.values()), list(self._seen_runs.values()), changes)
-        changed_owners: list[int] = []
-        if _differs(self._lives, self._seens):
-            changed_owners = [
-                index
-                for index, (live, seen) in enumerate(zip(self._lives, self._seens, strict=True))
-                if _differs(live, seen)
-            ]
-        for index in changed_owners:
-            live, seen = self._lives[index], self._seens[index]
-            ref = _Ref(self._owners[index])
-            for name, value in list(live.items()):
-                if seen.get(name, MISSING) is not value:
-                    changes[("attr", ref, name)] = (seen.get(name, MISSING), value)
-            for name in seen.keys() - live.keys():
-                changes[("attr", ref, name)] = (seen[name], MISSING)
+        pending = self.take_pending() if restore else []
+        interval = self.imports.drain()
+        repairs = drain_repairs()
+        if not repairs and self._unchanged():
+            return pending
+        changes, new_modules = self._changes()
         fresh: set[Slot] = set()
         for _, module in new_modules:
             if self._watch_if_project(module):
                 self._scan_new(module, changes, fresh)
+        for repair in repairs:
+            changes[("repair", _Ref(repair))] = (MISSING, repair)
         dirty, self._dirty = self._dirty, {}
         for slot in dirty:
             if slot not in changes:
                 current = _read(slot)
                 changes[slot] = (current, current)
-        if not changes:
-            # Only an order changed (a module deleted and imported again, say).
-            self._refresh(touched, changed_owners)
-            return []
-        leaks, plan = self._judge(culprit(), changes, dirty, fresh)
-        if plan and self.strict:
-            self._restore(plan, [key for key, _ in new_modules])
-            touched.update(("module", "builtin", "environ", "patch", "run"))
-            changed_owners = list(range(len(self._owners)))
-        self._refresh(touched, changed_owners)
-        return leaks
+        if not changes and not self._deferred:
+            self._seen = _State(self)
+            self._seen_flat = _flat(self._dicts, self._values_of)
+            return pending
+        blamed = culprit()
+        context = Context(
+            phase=blamed.phase,
+            imported=interval.imported,
+            bookkeeping=interval.bookkeeping,
+            replaced=interval.replaced,
+            entries=interval.entries,
+            library_of=self._library_of,
+            origin_of=self._origin_label,
+            is_test_code=self._is_test_code,
+        )
+        leaks, plan = self._judge(blamed, changes, dirty, fresh, context)
+        new_keys = [key for key, _ in new_modules]
+        if self.strict:
+            if restore:
+                plan.extend(self._deferred)
+                new_keys.extend(self._deferred_keys)
+                self._deferred, self._deferred_keys = [], []
+                if plan:
+                    self._restore(plan, new_keys)
+            else:
+                self._deferred.extend(plan)
+                self._deferred_keys.extend(new_keys)
+        self._seen = _State(self)
+        self._seen_flat = _flat(self._dicts, self._values_of)
+        return pending + leaks
+
+    def _origin_label(self, value: object) -> str | None:
+        origin = self.origins.origin(value)
+        if isinstance(origin, Culprit) and origin.phase == "import":
+            return f"import:{origin.module}"
+        return None
+
+    def _changes(self) -> tuple[dict[Slot, tuple[object, object]], list[tuple[str, object]]]:
+        seen = self._seen
+        changes: dict[Slot, tuple[object, object]] = {}
+        new_modules: list[tuple[str, object]] = []
+        if _differs(list(sys.modules.values()), list(seen.modules.values())):
+            self._diff_modules(changes, new_modules)
+        _diff_mapping("builtin", vars(builtins), seen.builtins, changes)
+        if _differs(environ_raw(), seen.environ_raw):
+            _diff_mapping("environ", dict(os.environ), seen.environ, changes)
+        lists = snapshot_lists()
+        for name, entries in lists.items():
+            before = seen.lists.get(name, ())
+            if entries != before:
+                now = {id(entry): entry for entry in entries}
+                then = {id(entry): entry for entry in before}
+                for key, entry in now.items():
+                    if key not in then:
+                        changes[("list", name, _Ref(entry))] = (MISSING, entry)
+                for key, entry in then.items():
+                    if key not in now:
+                        changes[("list", name, _Ref(entry))] = (entry, MISSING)
+        for name, value in snapshot_objects().items():
+            if value is not seen.objects.get(name):
+                changes[("object", name)] = (seen.objects.get(name), value)
+        _diff_objects("patch", list(ACTIVE_PATCHES), seen.patches, changes)
+        _diff_objects("run", list(live_runs().values()), list(seen.runs.values()), changes)
+        for index, live in enumerate(self._lives):
+            before_dict = seen.project[index] if index < len(seen.project) else {}
+            if not _differs(live, before_dict):
+                continue
+            ref = _Ref(self._owners[index])
+            for name, value in list(live.items()):
+                if before_dict.get(name, MISSING) is not value:
+                    changes[("attr", ref, name)] = (before_dict.get(name, MISSING), value)
+            for name in before_dict.keys() - live.keys():
+                changes[("attr", ref, name)] = (before_dict[name], MISSING)
+        return changes, new_modules
 
     def _diff_modules(
-        self,
-        changes: dict[Slot, tuple[object, object]],
-        new: list[tuple[str, object]],
-        seen_values: list[object],
+        self, changes: dict[Slot, tuple[object, object]], new: list[tuple[str, object]]
     ) -> None:
+        seen = self._seen.modules
         keys, values = list(sys.modules), list(sys.modules.values())
-        size = len(seen_values)
+        size = len(seen)
         if (
             len(keys) >= size
-            and keys[:size] == list(self._seen_modules)
-            and not _differs(values[:size], seen_values)
+            and keys[:size] == list(seen)
+            and not _differs(values[:size], list(seen.values()))
         ):
             # The usual case (an import): the old items are untouched and the new ones
             # come last, since a dict keeps insertion order.  Two slices compared in C
@@ -816,7 +774,6 @@ class Guard:
                 changes[("module", key)] = (MISSING, value)
                 new.append((key, value))
             return
-        seen = self._seen_modules
         present = 0
         for key, value in list(sys.modules.items()):
             old = seen.get(key, MISSING)
@@ -829,41 +786,17 @@ class Guard:
             for key in seen.keys() - sys.modules.keys():
                 changes[("module", key)] = (seen[key], MISSING)
 
-    @staticmethod
-    def _diff_mapping(
-        kind: str,
-        current: Mapping[str, Any],
-        seen: Mapping[str, Any],
-        changes: dict[Slot, tuple[object, object]],
-    ) -> None:
-        for key, value in current.items():
-            old = seen.get(key, MISSING)
-            if not _same(kind, value, old):
-                changes[(kind, key)] = (old, value)
-        for key in seen.keys() - current.keys():
-            changes[(kind, key)] = (seen[key], MISSING)
-
-    @staticmethod
-    def _diff_objects(
-        kind: str,
-        current: list[Any],
-        seen: list[Any],
-        changes: dict[Slot, tuple[object, object]],
-    ) -> None:
-        now = {id(obj): obj for obj in current}
-        before = {id(obj): obj for obj in seen}
-        for key, obj in now.items():
-            if key not in before:
-                changes[(kind, _Ref(obj))] = (MISSING, obj)
-        for key, obj in before.items():
-            if key not in now:
-                changes[(kind, _Ref(obj))] = (obj, MISSING)
-
     def _scan_new(
         self, module: object, changes: dict[Slot, tuple[object, object]], fresh: set[Slot]
     ) -> None:
-        """A project module imported in this interval: a mock on it was put there from outside."""
+        """A project module imported in this interval: a mock on it may come from outside."""
+        if id(module) == self._leaving:
+            return
+        now = self._stack[-1] if self._stack else self.current
         name = vars(module).get("__name__")
+        # Mocks that sys.modules holds (a fake put there elsewhere, reported there), which
+        # the module's own import bound: ``import cloudsdk``, ``from cloudsdk import X``.
+        faked = {id(value) for value in list(sys.modules.values()) if is_mock(value)}
         owners: list[object] = [module]
         owners.extend(
             member
@@ -872,10 +805,93 @@ class Guard:
         )
         for owner in owners:
             for attr, value in list(vars(owner).items()):
-                if is_mock(value) and not _binds_itself(owner, attr):
-                    slot = ("attr", _Ref(owner), attr)
-                    changes[slot] = (MISSING, value)
-                    fresh.add(slot)
+                if is_mock(value):
+                    origin = self.origins.origin(value)
+                    if isinstance(origin, Culprit) and (
+                        origin.module == name or origin.name != now.name
+                    ):
+                        # Made by the module's own import, or made elsewhere and bound
+                        # by it (a fake in sys.modules, say): reported where it was made.
+                        continue
+                    if id(mock_root(value)) in faked:
+                        continue
+                elif not (is_fake_module(value) or self._is_test_code(value)):
+                    continue
+                slot = ("attr", _Ref(owner), attr)
+                changes[slot] = (MISSING, value)
+                fresh.add(slot)
+
+    # -- the sweep: every other module's attributes ------------------------------------------
+
+    def _sweepable(self, module: object) -> bool:
+        if not issubclass(type(module), types.ModuleType) or id(module) in self._project_ids:
+            return False
+        name = vars(module).get("__name__")
+        if (
+            not isinstance(name, str)
+            or name.partition(".")[0] in _MACHINERY
+            or name in ("__main__", "builtins")  # builtins has a kind of its own
+        ):
+            return False
+        filename = self._module_file(module)
+        return filename is None or not self._is_test_file(filename)
+
+    def sweep(self, culprit: Callable[[], Culprit], *, report: bool = True) -> list[Leak]:
+        """Look at the attributes of every module that is not the project's own.
+
+        Too slow for every test, so the plugin runs it after a test that made mocks and
+        at the end of each test file.  A mock found on ``time.sleep`` is blamed on the
+        test that made it, when the guard saw it made, else on ``culprit()``.
+        """
+        swept = self._swept
+        found: list[tuple[Slot, object, object]] = []
+        current_ids: set[int] = set()
+        for module in list(sys.modules.values()):
+            if not self._sweepable(module):
+                continue
+            key = id(module)
+            current_ids.add(key)
+            namespace = vars(module)
+            entry = swept.get(key)
+            if entry is None or entry[0] is not module:
+                swept[key] = (module, dict(namespace))
+                continue
+            before = entry[1]
+            if not _differs(namespace, before):
+                continue
+            for name, value in list(namespace.items()):
+                old = before.get(name, MISSING)
+                if old is not value and (is_mock(value) or self._is_test_code(value)):
+                    found.append((("attr", _Ref(module), name), old, value))
+            swept[key] = (module, dict(namespace))
+        for key in [key for key in swept if key not in current_ids]:
+            del swept[key]
+        if not report or not found:
+            return []
+        leaks: list[Leak] = []
+        for slot, old, value in found:
+            made_by = self._blame_value(value)
+            if made_by is not None and made_by.phase == "fixture" and made_by in self._fixtures:
+                continue  # a longer-lived fixture's, held until its teardown
+            blamed = made_by or culprit()
+            context = Context(
+                phase=blamed.phase,
+                library_of=self._library_of,
+                origin_of=self._origin_label,
+                is_test_code=self._is_test_code,
+            )
+            more, plan = self._judge(blamed, {slot: (old, value)}, {}, set(), context)
+            leaks.extend(more)
+            if plan and self.strict:
+                self._restore(plan, [])
+                module = slot[1].obj
+                swept[id(module)] = (module, dict(vars(module)))
+        return leaks
+
+    def _blame_value(self, value: object) -> Culprit | None:
+        """The culprit that made a mock, when the guard saw it made, or None."""
+        origin = self.origins.origin(value)
+        return origin if isinstance(origin, Culprit) else None
 
     # -- judging ---------------------------------------------------------------------------
 
@@ -907,7 +923,7 @@ class Guard:
                     held.setdefault(changed, change.new)
                 else:
                     loose_slots.add(changed)
-        for patcher in list(_ACTIVE_PATCHES):
+        for patcher in list(ACTIVE_PATCHES):
             patch_slot: Slot = ("patch", _Ref(patcher))
             slots, kinds = _patcher_slots(patcher)
             if patch_slot in held:
@@ -926,6 +942,7 @@ class Guard:
         changes: dict[Slot, tuple[object, object]],
         dirty: dict[Slot, Culprit],
         fresh: set[Slot],
+        context: Context,
     ) -> tuple[list[Leak], list[tuple[Slot, object]]]:
         held, whole, loose, loose_slots = self._held()
         leaks: list[Leak] = []
@@ -935,11 +952,14 @@ class Guard:
         modules = sys.modules
         for slot, (old, current) in changes.items():
             kind = slot[0]
-            if kind == "module" and _imported(slot[1], current, modules) and slot not in held:
+            if kind == "module" and slot not in held and _imported(slot[1], current, modules):
                 # The bulk of every interval that imports something: a real module, in
                 # step with its package.  Nothing to judge or remember.
                 self._pristine.pop(slot, None)
                 continue
+            base = self._base.setdefault(slot, old)
+            if kind in ("builtin", "environ", "list", "object") and _same(kind, current, base):
+                continue  # back to what it was before anything changed it
             kept = held.get(slot, _ANY if kind in whole else MISSING)
             if kept is not MISSING:
                 if kept is _ANY or _same(kind, current, kept):
@@ -951,7 +971,7 @@ class Guard:
             if kind in ("patch", "run"):
                 if current is MISSING or slot not in loose:
                     continue
-            elif _same(kind, current, prior):
+            elif kind != "repair" and _same(kind, current, prior):
                 continue
             if slot in loose_slots or (kind, _ANY) in loose_slots:
                 # Reported once, as the patch still active; stopping it restores the slot
@@ -959,182 +979,71 @@ class Guard:
                 deferred.append((slot, prior))
                 continue
             blamed = dirty.get(slot, culprit)
-            found = self._classify(blamed, slot, prior, current, slot in fresh)
-            if found is None:
+            finding = KINDS[kind].judge(_key(slot), prior, current, context)
+            if finding is None:
                 continue
-            subject, what, fix = found
-            if kind in ("module", "attr"):
-                if (subject, what) in reported:
-                    continue  # a submodule out of step is seen twice: item and attribute
-                reported.add((subject, what))
-            leak = self._leak(blamed, slot, subject, what, fix)
-            if blamed.allow is not None and (
-                not blamed.allow or allow_matches(blamed.allow, subject)
+            if self._accepted(blamed, finding):
+                continue
+            keep = self._kept(blamed, finding)
+            leak = self._leak(blamed, slot, finding, keep)
+            if (
+                KINDS[kind].needs_a_line
+                and blamed.phase not in ("test", "fixture")
+                and not leak.line
             ):
+                continue  # pytest's own doing while it collects, unless the source says so
+            if not keep and kind != "repair":
+                plan.append((slot, prior))
+            if (finding.subject, finding.what) in reported:
+                # Seen twice (an out-of-step submodule as item and attribute, the same
+                # patch started twice): undone twice, reported once.
                 continue
+            reported.add((finding.subject, finding.what))
+            if finding.library:
+                if (finding.subject, finding.what) in self._reported:
+                    continue  # re-made by the same library code: reported once
+                self._reported.add((finding.subject, finding.what))
             leaks.append(leak)
-            plan.append((slot, prior))
         if plan:
             plan.extend(deferred)
         return leaks, plan
 
-    def _classify(
-        self, culprit: Culprit, slot: Slot, prior: object, current: object, fresh: bool
-    ) -> tuple[str, str, str] | None:
-        kind = slot[0]
-        if kind == "module":
-            return self._classify_module(culprit, slot[1], current)
-        if kind == "builtin":
-            name = slot[1]
-            if name in _BUILTINS_IGNORED or current is self._origin_builtins.get(name, MISSING):
-                return None
-            subject = f"builtins.{name}"
-            if current is MISSING:
-                return (
-                    subject,
-                    f"{subject} was removed",
-                    f"delete it with monkeypatch.delattr(builtins, {name!r}) instead",
-                )
-            if prior is MISSING:
-                return (
-                    subject,
-                    f"{subject} was added ({_what_is(current)})",
-                    f"add it with safemock.patch.object(builtins, {name!r}, value, "
-                    "create=True) instead",
-                )
-            return (
-                subject,
-                f"{subject} is {_what_is(current)}",
-                f"use safemock.patch_builtin({name!r}, ...) instead",
-            )
-        if kind == "environ":
-            name = slot[1]
-            if culprit.phase in _CONFIG_PHASES or name in _ENVIRON_IGNORED:
-                return None
-            if _same(kind, current, self._origin_environ.get(name, MISSING)):
-                return None
-            subject = f"os.environ[{name!r}]"
-            if current is MISSING:
-                return (
-                    subject,
-                    f"{subject} was removed",
-                    f"use monkeypatch.delenv({name!r}) instead",
-                )
-            what = (
-                f"{subject} was set to {_short(current)}"
-                if prior is MISSING
-                else f"{subject} was changed to {_short(current)}"
-            )
-            return (
-                subject,
-                what,
-                f"use safemock.patch.dict(os.environ, {{{name!r}: ...}}) or "
-                f"monkeypatch.setenv({name!r}, ...) instead",
-            )
-        if kind == "attr":
-            return self._classify_attr(slot[1].obj, slot[2], current, fresh)
-        if kind in ("patch", "run") and culprit.phase == "session":
-            # Plugins start session-long patches in pytest_configure and stop them in
-            # pytest_unconfigure (pytest-mock wraps the assert methods this way).
-            return None
-        if kind == "patch":
-            patched = _patch_target(current)
-            return (
-                patched,
-                f"the unittest.mock patch of {patched} was started with start() and never stopped",
-                "stop it in the same test (a with block, a decorator, or "
-                "request.addfinalizer(patcher.stop)), or use the safemock fixture, "
-                "which undoes it at teardown",
-            )
-        run = current
-        assert isinstance(run, Journal)
-        described = run.describe()
-        target = getattr(run.activation, "target", None)
-        return (
-            target if isinstance(target, str) else described,
-            f"{described} was started with start() and never stopped",
-            "use it as a with block or a decorator, or through the safemock fixture, "
-            "which undoes it at teardown",
-        )
+    def _accepted(self, culprit: Culprit, finding: Finding) -> bool:
+        allow = culprit.allow
+        if allow is not None and (not allow or allow_matches(allow, finding.subject)):
+            return True
+        return allow_matches(self.accept, finding.subject)
 
-    def _classify_module(
-        self, culprit: Culprit, key: str, current: object
-    ) -> tuple[str, str, str] | None:
-        if current is MISSING:
-            return None
-        subject = f"sys.modules[{key!r}]"
-        problem = _module_problem(key, current)
-        if problem is not None:
-            if current is None:
-                fix = f"use safemock.block_modules({key!r}) instead, undone at teardown"
-            elif culprit.phase in ("conftest", "collection", "session"):
-                fix = (
-                    f"list {key} in the saferemock_fake_modules ini option for a "
-                    f"session-wide fake, or use safemock.fake_module_tree([{key!r}]) in a "
-                    "fixture"
-                )
-            else:
-                fix = (
-                    f"use safemock.fake_module_tree([{key!r}]) (or "
-                    f"@pytest.mark.fake_modules({key!r})) instead, undone at teardown"
-                )
-            return subject, f"{subject} {problem}", fix
-        return self._out_of_step(key, current)
-
-    @staticmethod
-    def _out_of_step(key: str, current: object) -> tuple[str, str, str] | None:
-        parent_name, _, child = key.rpartition(".")
-        parent = sys.modules.get(parent_name) if parent_name else None
-        if not issubclass(type(parent), types.ModuleType):
-            return None
-        attribute = vars(parent).get(child, MISSING)
-        if attribute is MISSING or attribute is current:
-            return None
-        # A package may bind a function or class under a submodule's name on purpose.
-        if not (issubclass(type(attribute), types.ModuleType) or is_mock(attribute)):
-            return None
-        subject = f"{parent_name}.{child}"
-        return (
-            subject,
-            f"{subject} is not sys.modules[{key!r}] (the package attribute is "
-            f"{_what_is(attribute)})",
-            f"use safemock.fresh_import({key!r}) to import a fresh copy for one test",
-        )
-
-    def _classify_attr(
-        self, owner: object, name: str, current: object, fresh: bool
-    ) -> tuple[str, str, str] | None:
-        subject = f"{_label(owner)}.{name}"
-        if is_mock(current):
-            if fresh and _binds_itself(owner, name):
-                return None
+    def _kept(self, culprit: Culprit, finding: Finding) -> str:
+        """Why strict mode leaves this leak in place, or ``""`` to undo it."""
+        if not self.strict:
+            return ""
+        if finding.library:
+            return "strict mode left it in place: the library makes it again on every use"
+        if culprit.phase not in _UNDONE_IN_STRICT:
             return (
-                subject,
-                f"{subject} is {_what_is(current)}",
-                f"use safemock.patch({subject!r}) instead, undone at teardown",
+                "strict mode left it in place: the rest of the run may depend on it, so "
+                "undoing it would only make later tests fail"
             )
-        if isinstance(owner, types.ModuleType) and issubclass(type(current), types.ModuleType):
-            # A submodule re-imported inside patch.dict(sys.modules) rebinds the package
-            # attribute to a copy that sys.modules no longer holds once the patch stops.
-            key = f"{_label(owner)}.{name}"
-            if key in sys.modules:
-                return self._out_of_step(key, sys.modules[key])
-        return None
+        return ""
 
-    @staticmethod
-    def _leak(culprit: Culprit, slot: Slot, subject: str, what: str, fix: str) -> Leak:
+    def _leak(self, culprit: Culprit, slot: Slot, finding: Finding, kept: str) -> Leak:
+        kind = KINDS[slot[0]]
         line = culprit.line
-        if not line and culprit.phase != "test" and (culprit.path or culprit.search):
-            key: object = slot[2] if slot[0] == "attr" else slot[1]
-            if slot[0] in ("patch", "run"):
-                key = subject
+        if (
+            not line
+            and culprit.phase != "test"
+            and (culprit.path or culprit.search)
+            and kind.locate_as
+        ):
+            key = kind.locate_key(_key(slot), finding)
             if culprit.path:
-                line = locate(culprit.path, slot[0], key)
+                line = locate(culprit.path, kind.locate_as, key)
             else:
                 # A hook in some conftest (pytest_configure, pytest_sessionstart): name the
                 # conftest whose line matches best.
                 for path, relpath in culprit.search:
-                    line = locate(path, slot[0], key, exact=True)
+                    line = locate(path, kind.locate_as, key, exact=True)
                     if line:
                         culprit = dataclasses.replace(culprit, path=path, relpath=relpath)
                         break
@@ -1149,19 +1058,35 @@ class Guard:
             label = {
                 "collection": "collection",
                 "conftest": "conftest import",
+                "import": "import",
                 "fixture": f"fixture {culprit.name!r}",
             }.get(culprit.phase, culprit.name)
             where = place if place == label else f"{place} ({label})"
         return Leak(
             culprit=culprit.name,
             phase=culprit.phase,
-            subject=subject,
-            what=what,
-            fix=fix,
+            subject=finding.subject,
+            what=finding.what,
+            fix=finding.fix,
             where=where,
             path=culprit.path,
             line=line,
+            kept=kept,
         )
+
+    # -- configuration: what plugins set up before the first test ----------------------------
+
+    def settle(self, culprit: Culprit) -> list[Leak]:
+        """Accept what plugins set up since the guard started, blaming only a conftest's line.
+
+        Called once plugins' ``pytest_configure`` and ``pytest_sessionstart`` work is done
+        (pytest-cov's process-wide state, an xdist worker's setup): a change is reported
+        only where some conftest's source names it (``culprit.search``); the rest is
+        configuration, and the baseline from here on.
+        """
+        leaks = [leak for leak in self.checkpoint(lambda: culprit) if leak.line]
+        self.sweep(lambda: culprit, report=False)
+        return leaks
 
     # -- strict mode: put it all back ------------------------------------------------------
 
@@ -1171,7 +1096,7 @@ class Guard:
         # back what it saw when it started); saferemock runs in any order, but newest
         # first is the order their own undo would use.
         patchers = [slot[1].obj for slot, _ in plan if slot[0] == "patch"]
-        order = {id(patcher): index for index, patcher in enumerate(_ACTIVE_PATCHES)}
+        order = {id(patcher): index for index, patcher in enumerate(ACTIVE_PATCHES)}
         patchers.sort(key=lambda patcher: order.get(id(patcher), -1), reverse=True)
         runs: list[Journal] = [slot[1].obj for slot, _ in plan if slot[0] == "run"]
         started = {id(run): index for index, run in enumerate(live_runs().values())}
@@ -1185,11 +1110,11 @@ class Guard:
             leaked_modules: list[object] = []
             for slot, prior in plan:
                 kind = slot[0]
-                if kind in ("patch", "run") or _same(kind, _read(slot), prior):
+                if kind in ("patch", "run", "repair") or _same(kind, _read(slot), prior):
                     continue
                 if kind == "module":
                     leaked_modules.append(sys.modules.get(slot[1]))
-                _write(journal, slot, prior)
+                KINDS[kind].write(journal, _key(slot), prior)
             if leaked_modules:
                 self._evict(journal, leaked_modules, new_keys)
         finally:
@@ -1199,7 +1124,10 @@ class Guard:
         """Evict the modules imported in this interval that hold a leaked module object.
 
         They captured the fake at import (``import boto3`` bound the mock); left in
-        ``sys.modules``, the next test importing them would get the fake back.
+        ``sys.modules``, the next test importing them would get the fake back.  Extension
+        modules, and every module of a package that loaded one in this interval, stay:
+        evicting only their Python half would split a class in two (an object made by the
+        extension no longer an instance of the re-imported class).
         """
         ids = {id(value) for value in leaked}
         for value in leaked:
@@ -1211,10 +1139,13 @@ class Guard:
                     and type(member) not in (str, bytes, int, float, bool, type(None), tuple)
                 )
         taint = Taint(ids)
+        protected = {
+            key.partition(".")[0] for key in new_keys if _is_extension(sys.modules.get(key))
+        }
         candidates: dict[str, object] = {}
         for key in new_keys:
             module: object = sys.modules.get(key)
-            if not issubclass(type(module), types.ModuleType):
+            if not issubclass(type(module), types.ModuleType) or key.partition(".")[0] in protected:
                 continue
             filename = vars(module).get("__file__")
             if isinstance(filename, str) and self._is_test_file(filename):
@@ -1229,42 +1160,28 @@ class Guard:
             if parent is not None and read_attr(parent, child) is module:
                 journal.delattr(parent, child)
 
-    def _refresh(self, touched: set[str], changed_owners: list[int]) -> None:
-        if "module" in touched:
-            self._seen_modules = dict(sys.modules)
-        if "builtin" in touched:
-            self._seen_builtins = dict(vars(builtins))
-        if "environ" in touched:
-            self._seen_environ_raw = dict(_environ_raw())
-            self._seen_environ = dict(os.environ)
-        if "patch" in touched:
-            self._seen_patches = list(_ACTIVE_PATCHES)
-        if "run" in touched:
-            self._seen_runs = live_runs()
-        for index in changed_owners:
-            self._seens[index] = dict(self._lives[index])
-        self._seen_flat = self._flat()
-
     # -- fixtures that hold state across tests ---------------------------------------------
 
-    def mark(self) -> _Mark:
+    def mark(self) -> _State:
         """Snapshot the watched state before a longer-lived fixture's setup."""
-        return _Mark(self)
+        return _State(self)
 
-    def hold(self, mark: _Mark, culprit: Culprit) -> _Hold:
+    def hold(self, mark: _State, culprit: Culprit) -> _Hold:
         """Register what changed since ``mark`` as held by the fixture ``culprit``."""
         hold = _Hold(culprit)
+        self._fixtures.add(culprit)
         changes: dict[Slot, tuple[object, object]] = {}
         for key, value in list(sys.modules.items()):
             if mark.modules.get(key, MISSING) is not value:
                 changes[("module", key)] = (mark.modules.get(key, MISSING), value)
-        self._diff_mapping("builtin", vars(builtins), mark.builtins, changes)
-        self._diff_mapping("environ", dict(os.environ), mark.environ, changes)
-        self._diff_objects("patch", _ACTIVE_PATCHES, mark.patches, changes)
-        self._diff_objects("run", list(live_runs().values()), list(mark.runs.values()), changes)
-        for owner, before in mark.project:
-            ref = _Ref(owner)
-            for name, value in list(vars(owner).items()):
+        _diff_mapping("builtin", vars(builtins), mark.builtins, changes)
+        _diff_mapping("environ", dict(os.environ), mark.environ, changes)
+        _diff_objects("patch", list(ACTIVE_PATCHES), mark.patches, changes)
+        _diff_objects("run", list(live_runs().values()), list(mark.runs.values()), changes)
+        for index, live in enumerate(self._lives):
+            before = mark.project[index] if index < len(mark.project) else {}
+            ref = _Ref(self._owners[index])
+            for name, value in list(live.items()):
                 if before.get(name, MISSING) is not value:
                     changes[("attr", ref, name)] = (before.get(name, MISSING), value)
         for slot, (_, current) in changes.items():
@@ -1277,6 +1194,7 @@ class Guard:
     def release(self, hold: _Hold) -> None:
         """The fixture was torn down: what it still holds is judged at the next checkpoint."""
         hold.alive = False
+        self._fixtures.discard(hold.culprit)
         for slot in hold.slots:
             entry = self._holds.get(slot)
             if entry is not None and entry[0] is hold:
@@ -1284,49 +1202,39 @@ class Guard:
                 self._dirty[slot] = hold.culprit
 
 
-def _patch_target(patcher: Any) -> str:
-    in_dict = getattr(patcher, "in_dict", None)
-    if in_dict is not None:
-        names = {id(sys.modules): "sys.modules", id(os.environ): "os.environ"}
-        return f"patch.dict({names.get(id(in_dict), _what_is(in_dict))})"
-    target = getattr(patcher, "target", None)
-    attribute = getattr(patcher, "attribute", "?")
-    return f"{_label(target)}.{attribute}" if target is not None else str(attribute)
-
-
-def _write(journal: Journal, slot: Slot, value: object) -> None:
-    kind = slot[0]
-    if kind == "module":
-        owner: Any = sys.modules
-    elif kind == "environ":
-        owner = os.environ
-    elif kind == "builtin":
-        if value is MISSING:
-            journal.delattr(builtins, slot[1])
-        else:
-            journal.setattr(builtins, slot[1], value)
+def _diff_mapping(
+    kind: str,
+    current: Mapping[str, Any],
+    seen: Mapping[str, Any],
+    changes: dict[Slot, tuple[object, object]],
+) -> None:
+    if (
+        kind != "environ"
+        and not _differs(list(current.values()), list(seen.values()))
+        and current.keys() == seen.keys()
+    ):
         return
-    else:
-        target = slot[1].obj
-        if value is MISSING:
-            if read_attr(target, slot[2]) is not MISSING:
-                journal.delattr(target, slot[2])
-        else:
-            journal.setattr(target, slot[2], value)
+    for key, value in current.items():
+        old = seen.get(key, MISSING)
+        if not _same(kind, value, old):
+            changes[(kind, key)] = (old, value)
+    for key in seen.keys() - current.keys():
+        changes[(kind, key)] = (seen[key], MISSING)
+
+
+def _diff_objects(
+    kind: str,
+    current: list[Any],
+    seen: list[Any],
+    changes: dict[Slot, tuple[object, object]],
+) -> None:
+    if current == seen:
         return
-    key = slot[1]
-    if value is MISSING:
-        if key in owner:
-            journal.delitem(owner, key)
-    else:
-        journal.setitem(owner, key, value)
-
-
-def iter_leak_lines(leaks: Iterable[Leak]) -> Iterator[str]:
-    """Report lines, sorted by phase then culprit, without duplicates (xdist workers repeat)."""
-    seen: set[tuple[str, str]] = set()
-    for leak in sorted(leaks, key=Leak.sort_key):
-        key = (leak.where, leak.what)
-        if key not in seen:
-            seen.add(key)
-            yield leak.report_line()
+    now = {id(obj): obj for obj in current}
+    before = {id(obj): obj for obj in seen}
+    for key, obj in now.items():
+        if key not in before:
+            changes[(kind, _Ref(obj))] = (MISSING, obj)
+    for key, obj in before.items():
+        if key not in now:
+            changes[(kind, _Ref(obj))] = (obj, MISSING)

@@ -12,10 +12,10 @@ import types
 from typing import Any, cast
 from unittest import mock
 
-__all__ = ["Taint"]
+__all__ = ["Taint", "mock_root"]
 
 
-def _mock_root(value: object) -> object:
+def mock_root(value: object) -> object:
     """Follow a child mock (``Fake.return_value.method``) up to the mock it came from."""
     for _ in range(1000):
         parent = vars(value).get("_mock_new_parent")
@@ -106,13 +106,13 @@ class Taint:
         if id(value) in self.ids:
             return True
         if issubclass(kind, mock.NonCallableMock):
-            return id(_mock_root(value)) in self.ids
+            return id(mock_root(value)) in self.ids
         if kind is types.FunctionType:
             function = cast(types.FunctionType, value)
             if id(function.__globals__) in self.dict_ids:
                 return True
             inner = vars(function).get("mock")  # an autospecced function wraps its mock
-            return inner is not None and id(_mock_root(inner)) in self.ids
+            return inner is not None and id(mock_root(inner)) in self.ids
         if issubclass(kind, type):
             return vars(value).get("__module__") in self.names
         return getattr(kind, "__module__", None) in self.names

@@ -25,6 +25,7 @@ from __future__ import annotations
 import fnmatch
 import inspect
 import os
+import re
 import types
 import warnings
 import weakref
@@ -38,7 +39,7 @@ import saferemock
 from saferemock._activation import Activation
 from saferemock._check import LEAK_ONLY
 from saferemock._foreign import watch as watch_foreign
-from saferemock._guard import Culprit, Guard, Leak, iter_leak_lines
+from saferemock._guard import Culprit, Guard, Leak, allow_matches, iter_leak_lines
 from saferemock._patch import settings
 from saferemock._safemock import SafeMock
 from saferemock._undo import ROOT, Journal
@@ -145,6 +146,15 @@ def pytest_addoption(parser: Parser) -> None:
         default=[],
     )
     parser.addini(
+        "saferemock_accept",
+        "Leaks to accept without failing or warning, one per line, as the report names "
+        "them (\"sys.modules['Path']\", 'builtins.display', with * as a wildcard): for "
+        "state a library leaves behind that is not a test's fault. Also covers conftest "
+        "and collection leaks.",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
         "saferemock_require_use",
         "Make require_use=True the default of saferemock.patch: a patch nothing used "
         "fails the test (true or false, default false).",
@@ -188,6 +198,26 @@ def _require_use(config: Config) -> bool:
     )
 
 
+# What a subject the guard reports looks like: sys.modules['x'], os.environ['X'],
+# builtins.x, sys.path, a dotted attribute or patch target, patch.dict(...).
+_SUBJECT: Final = re.compile(
+    r"sys\.modules\[.+\]|os\.environ\[.+\]|patch\.dict\(.+\)|[\w*][\w.*]*(\.[\w*]+)*"
+)
+
+
+def _accepted(config: Config) -> tuple[str, ...]:
+    patterns = tuple(str(line).strip() for line in config.getini("saferemock_accept"))
+    for pattern in patterns:
+        if pattern and not _SUBJECT.fullmatch(pattern):
+            raise _usage(
+                f"saferemock_accept (ini option) lists {pattern!r}, which is not a leak as "
+                "the report names it: write sys.modules['name'], os.environ['NAME'], "
+                "builtins.name, sys.path or module.attribute, one per line, with * as a "
+                "wildcard."
+            )
+    return tuple(pattern for pattern in patterns if pattern)
+
+
 def _names(config: Config, option: str) -> list[str]:
     names = [str(name) for name in config.getini(option)]
     for name in names:
@@ -224,6 +254,10 @@ class _State:
         self._patterns = [str(p) for p in config.getini("python_files")]
         self._rootpath = config.rootpath
         self._seen: set[tuple[str, str]] = set()
+        # The file of the previous test, and how many mocks existed when a test started:
+        # the sweep of every module runs when a file ends, or after a test made mocks.
+        self.last_file = ""
+        self.made = 0
 
     @property
     def strict(self) -> bool:
@@ -250,6 +284,13 @@ class _State:
     def close(self) -> None:
         errors: list[BaseException] = []
         steps: list[str] = []
+        guard, self.guard = self.guard, None
+        if guard is not None:
+            try:
+                guard.close()
+            except Exception as exc:
+                errors.append(exc)
+                steps.append("ending the pollution guard")
         if self.fakes is not None:
             fakes, self.fakes = self.fakes, None
             try:
@@ -267,16 +308,19 @@ class _State:
 
     # -- checking ----------------------------------------------------------------------
 
-    def check(self, culprit: Callable[[], Culprit]) -> list[Leak]:
-        """Run a checkpoint; a bug in the guard disables it instead of breaking the run."""
+    def check(self, culprit: Callable[[], Culprit], *, sweep: bool = False) -> list[Leak]:
+        """Run a checkpoint (and the sweep); a bug in the guard turns it off, not the run."""
         guard = self.guard
         if guard is None:
             return []
         try:
             leaks = guard.checkpoint(culprit)
+            if sweep:
+                leaks += guard.sweep(culprit)
         except Exception as exc:  # pragma: no cover - a guard bug must not fail tests
             self.errors.append(f"the guard failed and was turned off: {exc!r}")
             self.guard = None
+            guard.close()
             return []
         return leaks
 
@@ -351,9 +395,13 @@ def leaks_of(config: Config) -> list[Leak]:
 # -- start and end of the run ----------------------------------------------------------------
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_load_initial_conftests(early_config: Config) -> Generator[None, None, None]:
-    """Install session fakes and start the guard before the first conftest is imported."""
+def pytest_load_initial_conftests(early_config: Config) -> None:
+    """Install session fakes and start the guard before the first conftest is imported.
+
+    A plain hook: it runs after the ``tryfirst`` ones (pytest-cov starts coverage there,
+    whose state the guard must not blame on anyone) and before pytest's own, which
+    imports the conftests.
+    """
     config = early_config
     mode = _mode(config)
     require_use = _require_use(config)
@@ -377,11 +425,15 @@ def pytest_load_initial_conftests(early_config: Config) -> Generator[None, None,
         except SaferemockError as exc:
             raise _usage(f"saferemock_fake_modules (ini option): {exc}") from None
         state.fakes = fakes
+    accept = _accepted(config)
     if mode != "off":
         state.guard = Guard(
-            str(config.rootpath), strict=state.strict, is_test_file=state.is_test_file
+            str(state._rootpath),
+            strict=state.strict,
+            is_test_file=state.is_test_file,
+            relpath=state.relpath,
+            accept=accept,
         )
-    yield
 
 
 def pytest_configure(config: Config) -> None:
@@ -420,11 +472,7 @@ def pytest_plugin_registered(plugin: object, manager: PytestPluginManager) -> No
     filename = vars(plugin).get("__file__")
     if not isinstance(filename, str):
         return
-    leaks = state.check(lambda: _file_culprit(state, "conftest", filename, None))
-    if leaks:
-        state.found(leaks)
-        if state.strict:
-            state.fail_under(os.path.dirname(filename) + os.sep, leaks, directory=True)
+    state.found(state.check(lambda: _file_culprit(state, "conftest", filename, None)))
 
 
 def _file_culprit(
@@ -478,10 +526,13 @@ def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, Any, 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: Session) -> None:
     state = _state(session.config)
-    if state is not None:
-        state.found(
-            state.check(_session_culprit(state, "pytest_configure or pytest_sessionstart hooks"))
-        )
+    if state is None or state.guard is None:
+        return
+    # What plugins set up since the guard started (pytest-cov's process-wide state, an
+    # xdist worker's setup) is configuration, unless a conftest's source makes it.
+    culprit = _session_culprit(state, "pytest_configure or pytest_sessionstart hooks")()
+    state.guard.current = culprit
+    state.found(state.guard.settle(culprit))
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -491,13 +542,27 @@ def pytest_make_collect_report(collector: Collector) -> Generator[None, object, 
         yield
         return
     state.found(state.check(_session_culprit(state, "collection hooks")))
-    yield
     filename = _path_of(collector)
-    leaks = state.check(lambda: _file_culprit(state, "collection", filename, collector))
+    guard = state.guard
+    relpath = state.relpath(filename)
+    guard.current = Culprit("collection", relpath, path=filename, relpath=relpath)
+    yield
+    # Built once the module is imported: its pytestmark (saferemock_allow) exists only now.
+    culprit = _file_culprit(state, "collection", filename, collector)
+    allow = culprit.allow
+    leaks = [
+        leak
+        for leak in state.check(lambda: culprit)
+        if allow is None
+        or leak.path != filename
+        or not (not allow or allow_matches(allow, leak.subject))
+    ]
+    guard.current = _session_culprit(state, "collection hooks")()
     if leaks:
         state.found(leaks)
-        if state.strict:
-            state.fail_under(filename, leaks, directory=False)
+        undone = [leak for leak in leaks if leak.phase == "collection" and not leak.kept]
+        if state.strict and undone:
+            state.fail_under(filename, undone, directory=False)
 
 
 @pytest.hookimpl(trylast=True)
@@ -687,7 +752,9 @@ def _test_culprit(item: Item) -> Culprit:
 
 def _after_test(state: _State, item: Item, report: TestReport) -> None:
     """The check after a test's teardown; strict mode fails its teardown report."""
-    leaks = state.check(lambda: _test_culprit(item))
+    guard = state.guard
+    made = guard is not None and guard.origins.made != state.made
+    leaks = state.check(lambda: _test_culprit(item), sweep=made)
     if not leaks:
         return
     if state.mode == "warn":
@@ -698,12 +765,14 @@ def _after_test(state: _State, item: Item, report: TestReport) -> None:
     state.found(leaks)
     if not state.strict:
         return
-    own = [leak for leak in leaks if leak.phase == "test"]
-    others = [leak for leak in leaks if leak.phase != "test"]
+    undone = [leak for leak in leaks if not leak.kept]
+    own = [leak for leak in undone if leak.phase == "test" and leak.culprit == item.nodeid]
+    others = [leak for leak in undone if leak.phase == "fixture"]
     text = _strict_text("this test", own) if own else ""
     if others:
         text += _strict_text("a fixture torn down after this test", others)
-    _fail_report(report, text)
+    if text:
+        _fail_report(report, text)
 
 
 def _strict_text(who: str, leaks: Sequence[Leak]) -> str:
@@ -740,6 +809,21 @@ class _GuardHooks:
     def __init__(self, state: _State) -> None:
         self.state = state
 
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        state = self.state
+        guard = state.guard
+        if guard is None:
+            return
+        filename = location[0]
+        if filename != state.last_file:
+            if state.last_file:
+                # The previous file ended: look at every module's attributes once more.
+                previous = state.last_file
+                state.found(guard.sweep(lambda: Culprit("collection", previous, relpath=previous)))
+            state.last_file = filename
+        guard.current = Culprit("test", nodeid)
+        state.made = guard.origins.made
+
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
         self, item: Item, call: CallInfo[None]
@@ -769,8 +853,6 @@ class _FixtureHolds:
         if guard is None or fixturedef.scope == "function":
             yield
             return
-        mark = guard.mark()
-        yield
         func = inspect.unwrap(fixturedef.func)
         code = getattr(func, "__code__", None)
         filename = code.co_filename if code is not None else ""
@@ -781,6 +863,13 @@ class _FixtureHolds:
             relpath=self.state.relpath(filename) if filename else "",
             line=code.co_firstlineno if code is not None else 0,
         )
+        mark = guard.mark()
+        # Mocks made while it sets up are the fixture's, not the test's that asked for it.
+        test, guard.current = guard.current, culprit
+        try:
+            yield
+        finally:
+            guard.current = test
         self.state.holds[id(fixturedef)] = (fixturedef, guard.hold(mark, culprit))
 
     def pytest_fixture_post_finalizer(self, fixturedef: FixtureDef[Any]) -> None:
@@ -805,7 +894,7 @@ def pytest_sessionfinish(session: Session) -> None:
     state = _state(config)
     if state is None:
         return
-    state.found(state.check(_session_culprit(state, "hooks after the last test")))
+    state.found(state.check(_session_culprit(state, "hooks after the last test"), sweep=True))
     workeroutput = getattr(config, "workeroutput", None)
     if isinstance(workeroutput, dict):
         workeroutput[_WORKER_KEY] = [leak.to_dict() for leak in state.leaks]
@@ -839,9 +928,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: Config) -> None:
     for line in lines:
         terminalreporter.write_line(line)
     if state.strict:
+        kept = any(leak.kept for leak in state.leaks)
         terminalreporter.write_line(
             "(strict mode: each leak was undone right after its culprit, which failed; "
             "every other test ran in a clean world)"
+            if not kept
+            else "(strict mode: the leaks of tests, fixtures and test files were undone right "
+            "after their culprit, which failed; what conftests, project modules and libraries "
+            "set up was left in place, as each line says; the run fails until they are fixed "
+            "or accepted)"
         )
     else:
         terminalreporter.write_line(

@@ -11,7 +11,6 @@ import gc
 import http.client
 import inspect
 import json
-import pathlib
 import re
 import sys
 import threading
@@ -22,16 +21,14 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from generated_classes import CALL_SHAPES, Generated, make_class
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from test_autospec_conformance import describe
 
 import saferemock as sm
 from saferemock import _autospec
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from generated_classes import CALL_SHAPES, Generated, make_class
-from test_autospec_conformance import describe
 
 _ID = re.compile(r"id='\d+'")
 

@@ -17,11 +17,10 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from statecheck import Snapshot
+from statecheck import Snapshot, active_changes
 
 import saferemock as sm
 from saferemock._missing import MISSING
-from saferemock._undo import active_changes
 
 OTHER_SOURCE = """
 import functools

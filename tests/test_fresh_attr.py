@@ -14,10 +14,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from statecheck import Snapshot
+from statecheck import Snapshot, active_changes
 
 import saferemock as sm
-from saferemock._undo import active_changes
 
 
 class Base:

@@ -27,7 +27,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from statecheck import Snapshot, active_runs, stacked_on
 
 import saferemock as sm
-from saferemock._guard import Culprit, Guard, Leak, allow_matches, iter_leak_lines, locate
+from saferemock._guard import Culprit, Guard, Leak, allow_matches, iter_leak_lines
+from saferemock._locate import locate
 
 TEST: Callable[[], Culprit] = lambda: Culprit("test", "test_x.py::test_it")  # noqa: E731
 
@@ -81,12 +82,26 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: None) -> Pat
 ACTIVE_PATCHES: list[object] = mock._patch._active_patches  # type: ignore[attr-defined]
 
 
+GUARDS: list[Guard] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_guards() -> Iterator[None]:
+    # A guard hooks the import system and mock creation until it is closed.
+    yield
+    while GUARDS:
+        GUARDS.pop().close()
+
+
 def make_guard(root: Path, *, strict: bool = False) -> Guard:
-    return Guard(
+    guard = Guard(
         str(root),
         strict=strict,
         is_test_file=lambda path: os.path.basename(path).startswith("test_"),
     )
+    guard.current = TEST()  # as the plugin sets it while the test runs
+    GUARDS.append(guard)
+    return guard
 
 
 def lines(leaks: list[Leak]) -> list[str]:
@@ -207,28 +222,41 @@ def test_a_package_attribute_out_of_step_with_sys_modules_is_a_leak(project: Pat
     ]
 
 
-def test_submodules_a_compiled_extension_registers_are_not_hand_made(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+def test_modules_a_library_registers_while_it_is_imported_are_not_leaks(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    guard = make_guard(project)
-    native = types.ModuleType("nativepkg")
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    native.__spec__ = importlib.machinery.ModuleSpec(
-        "nativepkg", None, origin=f"/site/nativepkg{suffix}"
+    # What Cython (cython_runtime), cffi (_openssl.lib) and xml.parsers.expat (pyexpat's
+    # submodules under its own name) do while they are imported; and a module that puts
+    # a wrapper in its own place (cryptography's deprecated modules).
+    site = tmp_path_factory.mktemp("lib") / "site-packages"
+    (site / "bookkeeper").mkdir(parents=True)
+    (site / "bookkeeper" / "__init__.py").write_text(
+        "import sys, types\n"
+        "sys.modules['bookkeeper_runtime'] = types.ModuleType('bookkeeper_runtime')\n"
+        "from bookkeeper import wrapped\n"
     )
-    sub, stray = types.ModuleType("nativepkg.sub"), types.ModuleType("nativepkg.stray")
-    native.sub = sub  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "nativepkg", native)
-    monkeypatch.setitem(sys.modules, "nativepkg.sub", sub)
-    monkeypatch.setitem(sys.modules, "nativepkg.stray", stray)
-    assert [leak.subject for leak in guard.checkpoint(TEST)] == ["sys.modules['nativepkg.stray']"]
+    (site / "bookkeeper" / "wrapped.py").write_text(
+        "import sys\n"
+        "class Wrapper:\n"
+        "    def __init__(self, module):\n"
+        "        self.module = module\n"
+        "sys.modules[__name__] = Wrapper(sys.modules[__name__])\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    guard = make_guard(project)
+    importlib.import_module("bookkeeper")
+    assert guard.checkpoint(TEST) == []
+    # The same thing done by a test is a leak.
+    monkeypatch.setitem(sys.modules, "hand_made", types.ModuleType("hand_made"))
+    assert [leak.subject for leak in guard.checkpoint(TEST)] == ["sys.modules['hand_made']"]
 
 
 # -- builtins and os.environ ---------------------------------------------------------------
 
 
-def test_builtins_changed_added_and_removed(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_builtins_changed_added_and_removed(project: Path) -> None:
     guard = make_guard(project)
+    monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setattr(builtins, "input", mock.MagicMock())
     monkeypatch.setattr(builtins, "helper", "x", raising=False)
     monkeypatch.delattr(builtins, "ascii")
@@ -402,11 +430,11 @@ def test_a_fixture_that_restores_at_teardown_is_clean(
     mark = guard.mark()
     patcher = mock.patch("json.dumps")
     patcher.start()
-    monkeypatch.setattr(builtins, "input", mock.MagicMock())
-    hold = guard.hold(mark, Culprit("fixture", "fake"))
-    assert guard.checkpoint(TEST) == []
-    patcher.stop()
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as fixture:
+        fixture.setattr(builtins, "input", mock.MagicMock())
+        hold = guard.hold(mark, Culprit("fixture", "fake"))
+        assert guard.checkpoint(TEST) == []
+        patcher.stop()
     guard.release(hold)
     assert guard.checkpoint(TEST) == []
 
@@ -541,6 +569,8 @@ class StrictGuardMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.checkpoint()
+        GUARDS.remove(self.guard)
+        self.guard.close()
         self.modules.assert_unchanged()
 
 

@@ -24,10 +24,9 @@ from unittest import mock
 import modpkgs
 import pytest
 from modpkgs.support import forget_modpkgs
-from statecheck import Snapshot
+from statecheck import Snapshot, active_changes
 
 import saferemock as sm
-from saferemock._undo import active_changes
 
 KAFKA = "confluent_kafka.schema_registry.avro"
 BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]

@@ -27,10 +27,9 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from statecheck import Snapshot
+from statecheck import Snapshot, active_changes
 
 import saferemock as sm
-from saferemock._undo import active_changes
 
 BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]
 REAL = ["xml.etree", "email.mime", "json", "xml.dom"]

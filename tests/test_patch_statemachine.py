@@ -10,10 +10,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from patchtargets import Base, Service
-from statecheck import Snapshot, started_journals
+from statecheck import Snapshot, active_changes, started_journals
 
 import saferemock as sm
-from saferemock._undo import active_changes
 
 TARGETS: list[Any] = [
     ("patch", "patchtargets.CONSTANT"),

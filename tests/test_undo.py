@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from statecheck import Snapshot
+from statecheck import Snapshot, active_changes
 
 import saferemock as sm
 from saferemock._missing import MISSING
-from saferemock._undo import Journal, active_changes, read_attr
+from saferemock._undo import Journal, read_attr
 
 
 class Parent:

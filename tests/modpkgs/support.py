@@ -7,8 +7,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from statecheck import active_changes
+
 import modpkgs
-from saferemock._undo import active_changes
 
 BOOTSTRAP: Any = importlib._bootstrap  # type: ignore[attr-defined]
 # The import system's own loader function, before any block or recording wrapped it.

@@ -1,0 +1,68 @@
+"""Who made each mock: the test that was running, or the module that was being imported.
+
+A mock found on ``time.sleep`` at the end of a test file tells nothing about which of the
+file's tests left it there, and a mock on ``adc.ads1015.adc`` is the module's own only if
+the module made it while it was being imported.  While the pollution guard is on,
+:class:`MockOrigins` notes the culprit of the moment for every mock created, keyed by the
+mock's own class (``unittest.mock`` gives every mock instance a class of its own), so
+the note goes away with the mock.
+"""
+
+from __future__ import annotations
+
+import types
+import weakref
+from collections.abc import Callable
+from typing import Any, Final
+from unittest import mock
+
+from typing_extensions import final
+
+from saferemock._undo import Journal
+
+__all__ = ["MockOrigins"]
+
+_MOCK: Final = mock.NonCallableMock
+
+
+@final
+class MockOrigins:
+    """Notes ``current()`` (the culprit of the moment) for every mock made while installed.
+
+    Example:
+        >>> from unittest import mock
+        >>> from saferemock._undo import Journal
+        >>> origins = MockOrigins(lambda: "tests/test_app.py::test_upload")
+        >>> journal = Journal()
+        >>> origins.install(journal)
+        >>> made = mock.MagicMock()
+        >>> origins.origin(made), origins.made
+        ('tests/test_app.py::test_upload', 1)
+        >>> journal.close()
+    """
+
+    __slots__ = ("_current", "_made", "made")
+
+    def __init__(self, current: Callable[[], object]) -> None:
+        self._current = current
+        self._made: weakref.WeakKeyDictionary[type, object] = weakref.WeakKeyDictionary()
+        #: How many mocks were made so far: a cheap sign that a test made any.
+        self.made = 0
+
+    def install(self, journal: Journal) -> None:
+        """Note the origin of every mock made while ``journal`` is open."""
+        real = _MOCK.__new__
+
+        def __new__(cls: Any, /, *args: Any, **kwargs: Any) -> Any:
+            instance = real(cls, *args, **kwargs)
+            self._made[type(instance)] = self._current()
+            self.made += 1
+            return instance
+
+        journal.setattr(_MOCK, "__new__", staticmethod(__new__))
+
+    def origin(self, value: object) -> object:
+        """What ``current()`` said when ``value`` (a mock, or an autospecced function) was made."""
+        if type(value) is types.FunctionType:
+            value = vars(value).get("mock")
+        return self._made.get(type(value)) if issubclass(type(value), _MOCK) else None
