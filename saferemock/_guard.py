@@ -449,6 +449,8 @@ class Guard:
         self._fixtures: set[Culprit] = set()
         # The other modules' namespaces, as the last sweep saw them, by id.
         self._swept: dict[int, tuple[types.ModuleType, dict[str, Any]]] = {}
+        # Which test a line of a test file belongs to (the plugin knows the items).
+        self.test_at: Callable[[str, int], Culprit | None] = lambda path, line: None
         # Who is running: the plugin sets tests and files; project imports nest.
         self.current: Culprit = Culprit("session", "pytest_configure or pytest_sessionstart hooks")
         self._stack: list[Culprit] = []
@@ -889,9 +891,15 @@ class Guard:
         return leaks
 
     def _blame_value(self, value: object) -> Culprit | None:
-        """The culprit that made a mock, when the guard saw it made, or None."""
+        """Who made ``value``: the culprit the guard saw make a mock, or the test whose
+        body defines a function; None when it cannot be told."""
         origin = self.origins.origin(value)
-        return origin if isinstance(origin, Culprit) else None
+        if isinstance(origin, Culprit):
+            return origin
+        code = getattr(value, "__code__", None) if type(value) is types.FunctionType else None
+        if code is not None and self._is_test_file(code.co_filename):
+            return self.test_at(code.co_filename, code.co_firstlineno)
+        return None
 
     # -- judging ---------------------------------------------------------------------------
 

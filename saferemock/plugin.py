@@ -22,6 +22,7 @@ around longer-lived fixtures), whom it blames, and how leaks are reported:
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import inspect
 import os
@@ -565,12 +566,38 @@ def pytest_make_collect_report(collector: Collector) -> Generator[None, object, 
             state.fail_under(filename, undone, directory=False)
 
 
+def _test_lines(items: list[Item]) -> Callable[[str, int], Culprit | None]:
+    """Which collected test's body a line of a test file lies in, if any."""
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for item in items:
+        code = getattr(getattr(item, "function", None), "__code__", None)
+        if code is not None:
+            lines = [line for _, _, line in code.co_lines() if line is not None]
+            last = max(lines, default=code.co_firstlineno)
+            spans.setdefault(code.co_filename, []).append(
+                (code.co_firstlineno, last, item.nodeid)
+            )
+    for rows in spans.values():
+        rows.sort()
+
+    def test_at(path: str, line: int) -> Culprit | None:
+        rows = spans.get(path, [])
+        index = bisect.bisect_right(rows, (line, line, "\uffff")) - 1
+        if index >= 0 and rows[index][0] <= line <= rows[index][1]:
+            return Culprit("test", rows[index][2])
+        return None
+
+    return test_at
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: Config, items: list[Item]) -> None:
     state = _state(config)
     if state is None:
         return
     state.found(state.check(_session_culprit(state, "collection hooks")))
+    if state.guard is not None:
+        state.guard.test_at = _test_lines(items)
     manager = config.pluginmanager
     if (
         state.guard is not None
