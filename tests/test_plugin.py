@@ -884,6 +884,47 @@ def test_require_use_ini_option_makes_unused_patches_fail(pytester: pytest.Pytes
     assert not stacked_on(settings)
 
 
+def test_a_marker_that_cannot_be_undone_fails_the_teardown_of_its_test(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_marker_undo="""\
+        import functools
+
+        import pytest
+
+
+        @functools.lru_cache
+        def rate():
+            return 1.0
+
+
+        def cannot_clear():
+            raise RuntimeError("this cache cannot be cleared")
+
+
+        @pytest.mark.clear_caches(__name__)
+        def test_breaks_its_cache():
+            rate.cache_clear = cannot_clear
+
+
+        def test_next():
+            del rate.cache_clear
+        """
+    )
+    result = pytester.runpytest(*QUIET)
+    assert result.parseoutcomes() == {"passed": 2, "errors": 1}
+    assert failures(result) == {"ERROR test_marker_undo.py::test_breaks_its_cache"}
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at teardown of test_breaks_its_cache _*",
+            "E *saferemock.UndoError: 1 undo step failed and the rest were undone: clearing "
+            "the caches of clear_caches('test_marker_undo'): RuntimeError('this cache cannot "
+            "be cleared').",
+        ]
+    )
+
+
 def test_last_failed_rerun_and_keyword_selection_keep_working(pytester: pytest.Pytester) -> None:
     haunted(pytester)
     plugins = ("-p", "no:xdist", "-p", "no:asyncio", "-p", "no:anyio")
