@@ -10,6 +10,7 @@ Differences from the stdlib, all on purpose:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -143,7 +144,7 @@ class Patch(Activation[Any]):
         journal.setattr(owner, name, stored)
         require = settings.require_use if self._require_use is None else self._require_use
         if require and self._new is DEFAULT:
-            journal.after_close(lambda: self._check_used(new))
+            journal.after_close(functools.partial(self._check_used, new))
         return new
 
     def _replacement(self, owner: Any, name: str, raw: Any, exists: bool) -> tuple[Any, Any]:
@@ -403,7 +404,7 @@ class _PatchNamespace:
         __tracebackhide__ = True
         split_target(target)
         return Patch(
-            lambda: resolve(target),
+            functools.partial(resolve, target),
             target,
             new,
             spec,

@@ -61,7 +61,7 @@ def _started(
     def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
         __tracebackhide__ = True
         owner: SafeMock = self if isinstance(self, SafeMock) else self._safemock
-        return owner._start(name, lambda: factory(*args, **kwargs))
+        return owner._start(name, functools.partial(factory, *args, **kwargs))
 
     method.__doc__ = (
         f"Start ``saferemock.{name}`` at once; :meth:`SafeMock.close` undoes it.\n\n"
