@@ -63,3 +63,17 @@ def test_every_public_name_has_a_docstring_example() -> None:
         and not isinstance(getattr(saferemock, name), (str, int))
     ]
     assert missing == []
+
+
+def test_every_docstring_example_shows_a_use() -> None:
+    # An isinstance() or issubclass() check says what a name is, not how to use it.
+    checks = re.compile(r">>> (isinstance|issubclass)\(")
+    teaching_nothing = [
+        name
+        for name in saferemock.__all__
+        if any(
+            checks.match(line.strip())
+            for line in (getattr(getattr(saferemock, name), "__doc__", None) or "").splitlines()
+        )
+    ]
+    assert teaching_nothing == []
