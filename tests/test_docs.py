@@ -7,8 +7,13 @@ Docstrings: the ``>>>`` examples of every public name run as doctests.
 from __future__ import annotations
 
 import doctest
+import importlib
+import importlib.util
+import os
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -30,8 +35,6 @@ def test_markdown_examples_run(page: pathlib.Path) -> None:
 
 
 def _public_modules() -> list[object]:
-    import importlib
-
     names = {
         getattr(saferemock, name).__module__
         for name in saferemock.__all__
@@ -77,3 +80,28 @@ def test_every_docstring_example_shows_a_use() -> None:
         )
     ]
     assert teaching_nothing == []
+
+
+def test_the_api_reference_shows_every_public_name_and_nothing_else(
+    tmp_path: pathlib.Path,
+) -> None:
+    # Found, not imported: importing the docs toolchain here would load modules into
+    # this process that the pollution guard rightly reports.
+    if importlib.util.find_spec("mkdocstrings_handlers") is None:
+        pytest.skip("needs the docs extra: pip install -e '.[docs]'")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    docs.joinpath("api.md").write_text(ROOT.joinpath("docs", "api.md").read_text())
+    config = ROOT.joinpath("mkdocs.yml").read_text(encoding="utf-8")
+    config = re.sub(r"^nav:\n(?:  .*\n)+", "nav:\n  - API reference: api.md\n", config, flags=re.M)
+    tmp_path.joinpath("mkdocs.yml").write_text(f"{config}docs_dir: {docs}\n")
+    build = ["build", "--strict", "-q", "-f", str(tmp_path / "mkdocs.yml")]
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", *build, "-d", str(tmp_path / "site")],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    page = tmp_path.joinpath("site", "api", "index.html").read_text(encoding="utf-8")
+    shown = set(re.findall(r'id="saferemock\.(\w+)"', page))
+    assert sorted(shown) == sorted(name for name in saferemock.__all__ if name != "__version__")
