@@ -13,6 +13,22 @@ Example:
 
 from __future__ import annotations
 
+# unittest.mock's own names, so a test needs one import: sm.call, sm.ANY, sm.MagicMock...
+from unittest.mock import (
+    ANY,
+    DEFAULT,
+    AsyncMock,
+    MagicMock,
+    Mock,
+    NonCallableMagicMock,
+    NonCallableMock,
+    PropertyMock,
+    call,
+    mock_open,
+    seal,
+    sentinel,
+)
+
 from saferemock._activation import scope, stopall
 from saferemock._autospec import create_autospec
 from saferemock._patch import Patch, PatchDict, patch
@@ -120,4 +136,17 @@ __all__ = [
     # -- __all__ plugin support (issue 6) --
     "SafeMock",
     "SafeMockTestCase",
+    # -- __all__ unittest.mock's own names, re-exported --
+    "ANY",
+    "DEFAULT",
+    "AsyncMock",
+    "MagicMock",
+    "Mock",
+    "NonCallableMagicMock",
+    "NonCallableMock",
+    "PropertyMock",
+    "call",
+    "mock_open",
+    "seal",
+    "sentinel",
 ]

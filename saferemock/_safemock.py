@@ -20,6 +20,7 @@ import textwrap
 import unittest
 from collections.abc import Callable
 from typing import Any, Concatenate, TypeVar
+from unittest import mock
 
 from typing_extensions import ParamSpec, Self, final
 
@@ -393,6 +394,21 @@ class SafeMock:
     async_sequence = staticmethod(async_sequence)
     async_context_manager = staticmethod(async_context_manager)
     async_iterator = staticmethod(async_iterator)
+
+    # -- unittest.mock's own names, so a test needs one import (``safemock.MagicMock``) ----
+
+    Mock = mock.Mock
+    MagicMock = mock.MagicMock
+    NonCallableMock = mock.NonCallableMock
+    NonCallableMagicMock = mock.NonCallableMagicMock
+    AsyncMock = mock.AsyncMock
+    PropertyMock = mock.PropertyMock
+    call = mock.call
+    ANY = mock.ANY
+    DEFAULT = mock.DEFAULT
+    sentinel = mock.sentinel
+    mock_open = staticmethod(mock.mock_open)
+    seal = staticmethod(mock.seal)
 
 
 class SafeMockTestCase(unittest.TestCase):

@@ -1,0 +1,83 @@
+"""pytest-mock parity: what a ``mocker`` user types works on ``safemock``.
+
+Where the behaviour is meant to be the same, one test body runs with pytest-mock's
+``mocker`` and with saferemock's ``safemock`` (the ``double`` fixture).  Where saferemock
+differs on purpose (autospec by default, a spied classmethod that keeps its class, a
+spied property), the difference is asserted side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import unittest.mock
+from collections.abc import Iterator
+from typing import Any
+
+import patchtargets
+import pytest
+from statecheck import Snapshot, active_runs
+
+import saferemock as sm
+
+ALIASES = (
+    "Mock",
+    "MagicMock",
+    "NonCallableMock",
+    "NonCallableMagicMock",
+    "AsyncMock",
+    "PropertyMock",
+    "call",
+    "ANY",
+    "DEFAULT",
+    "sentinel",
+    "mock_open",
+    "seal",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean() -> Iterator[None]:
+    snap = Snapshot(patchtargets, json)
+    yield
+    assert active_runs() == []
+    snap.assert_unchanged()
+
+
+@pytest.fixture(params=["mocker", "safemock"])
+def double(request: pytest.FixtureRequest) -> Any:
+    """``mocker`` or ``safemock``: the same test body runs with each."""
+    return request.getfixturevalue(request.param)
+
+
+# -- aliases ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALIASES)
+def test_each_alias_is_unittest_mocks_own_object(double: Any, name: str) -> None:
+    assert getattr(double, name) is getattr(unittest.mock, name)
+    assert getattr(sm, name) is getattr(unittest.mock, name)
+    assert getattr(sm.SafeMock, name) is getattr(unittest.mock, name)
+    assert name in sm.__all__
+
+
+def test_the_aliases_do_in_a_test_what_unittest_mock_does(double: Any) -> None:
+    handler = double.MagicMock()
+    handler(1, token=double.sentinel.token)
+    handler.assert_called_once_with(double.ANY, token=double.sentinel.token)
+    assert handler.call_args == double.call(1, token=double.sentinel.token)
+    double.seal(handler)
+    with pytest.raises(AttributeError, match=r"mock\.unknown"):
+        handler.unknown
+    opened = double.mock_open(read_data="data")
+    assert opened("f.txt").read() == "data"
+    assert isinstance(double.Mock(), unittest.mock.Mock)
+    assert not callable(double.NonCallableMock())
+    assert len(double.NonCallableMagicMock()) == 0
+
+    class Config:
+        mode = double.PropertyMock(return_value="test")
+
+    assert Config().mode == "test"
+    assert asyncio.run(double.AsyncMock(return_value=1)()) == 1
+    assert double.DEFAULT is unittest.mock.DEFAULT
