@@ -31,7 +31,7 @@ from unittest.mock import (
 
 from saferemock._activation import scope, stopall
 from saferemock._autospec import create_autospec
-from saferemock._patch import Patch, PatchDict, patch
+from saferemock._patch import Patch, PatchDict, PatchMultiple, patch
 
 # -- modules (issue 3) --
 # isort: split
@@ -91,6 +91,7 @@ __all__ = [
     "InvalidTargetError",
     "Patch",
     "PatchDict",
+    "PatchMultiple",
     "SaferemockError",
     "SaferemockLeakWarning",
     "SaferemockWarning",

@@ -81,7 +81,11 @@ def _started(
 
 @final
 class _SafeMockPatch:
-    """``safemock.patch``: :data:`saferemock.patch` started at once, with ``.object`` and ``.dict``."""
+    """``safemock.patch``: :data:`saferemock.patch` started at once, with ``.object``, ``.dict``, ``.multiple``.
+
+    pytest-mock's ``patch.context_manager`` is not needed: each of these starts at once,
+    and a patch meant for one block is ``with sm.patch(...)``.
+    """
 
     __slots__ = ("_safemock",)
 
@@ -134,6 +138,21 @@ class _SafeMockPatch:
         "patch.dict",
     )
 
+    multiple = _started(
+        patch.multiple,
+        """
+        >>> import os.path, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     mocks = safemock.patch.multiple(os.path, exists=sm.DEFAULT, isfile=sm.DEFAULT)
+        ...     mocks["exists"].return_value = True
+        ...     os.path.exists("/nowhere"), sorted(mocks)
+        (True, ['exists', 'isfile'])
+        >>> os.path.exists("/nowhere")
+        False
+        """,
+        "patch.multiple",
+    )
+
 
 @final
 class SafeMock:
@@ -175,7 +194,7 @@ class SafeMock:
     """Who closes this object (``"fixture 'safemock'"``), or None when the test itself must."""
 
     patch: _SafeMockPatch
-    """:data:`saferemock.patch`, started at once, with ``.object`` and ``.dict``."""
+    """:data:`saferemock.patch`, started at once, with ``.object``, ``.dict`` and ``.multiple``."""
 
     def __init__(self, *, intentional: bool = False, holder: str | None = None) -> None:
         self.intentional = intentional

@@ -81,3 +81,29 @@ def test_the_aliases_do_in_a_test_what_unittest_mock_does(double: Any) -> None:
     assert Config().mode == "test"
     assert asyncio.run(double.AsyncMock(return_value=1)()) == 1
     assert double.DEFAULT is unittest.mock.DEFAULT
+
+
+# -- patch.multiple -----------------------------------------------------------------------
+
+
+def test_patch_multiple_returns_the_mocks_made_for_default(double: Any) -> None:
+    mocks = double.patch.multiple("patchtargets", greet=double.DEFAULT, CONSTANT=7)
+    assert list(mocks) == ["greet"]
+    assert patchtargets.greet is mocks["greet"]
+    assert patchtargets.CONSTANT == 7
+    mocks["greet"].return_value = "hi"
+    assert patchtargets.use_greet() == "hi"
+    mocks["greet"].assert_called_once_with("world")
+    also = double.patch.multiple(patchtargets.Service, class_value="patched")
+    assert also == {}
+    assert patchtargets.Service.class_value == "patched"
+
+
+def test_patch_multiple_autospecs_what_mocker_leaves_a_magicmock(
+    mocker: Any, safemock: Any
+) -> None:
+    plain = mocker.patch.multiple(patchtargets, greet=mocker.DEFAULT)["greet"]
+    plain("too", "many", "arguments")
+    specced = safemock.patch.multiple(patchtargets, use_greet=safemock.DEFAULT)["use_greet"]
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        specced("one too many")

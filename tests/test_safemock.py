@@ -118,7 +118,7 @@ def test_each_method_shows_the_signature_of_its_factory(name: str) -> None:
     assert _parameters(getattr(sm.SafeMock(), name)) == _parameters(getattr(sm, name))
 
 
-@pytest.mark.parametrize("name", ["__call__", "object", "dict"])
+@pytest.mark.parametrize("name", ["__call__", "object", "dict", "multiple"])
 def test_patch_methods_have_the_signatures_of_sm_patch(name: str) -> None:
     bound = getattr(sm.SafeMock().patch, name)
     assert _parameters(bound) == _parameters(getattr(sm.patch, name))
@@ -230,6 +230,19 @@ def test_patch_dict_returns_the_mapping_and_restores_items() -> None:
         assert os.environ["SAFEMOCK_TEST"] == "1"
     snap.assert_unchanged()
     assert target == {"keep": 1, "drop": 2}
+
+
+def test_patch_multiple_returns_the_dict_of_mocks_and_close_restores() -> None:
+    snap = Snapshot(patchtargets, Service)
+    with sm.SafeMock() as safemock:
+        mocks = safemock.patch.multiple(patchtargets, greet=sm.DEFAULT, CONSTANT=1)
+        assert mocks == {"greet": patchtargets.greet}
+        assert patchtargets.CONSTANT == 1
+        made = safemock.patch.multiple("patchtargets.Service", static=sm.DEFAULT)
+        made["static"].return_value = 3
+        assert Service.static(1) == 3
+        assert [run.value for run in safemock.active_runs()] == [mocks, made]
+    snap.assert_unchanged()
 
 
 def test_patch_namespace_is_bound_to_its_safemock() -> None:
