@@ -72,6 +72,10 @@ from saferemock._async import (
 from saferemock.exceptions import SequenceExhaustedError
 
 # isort: split
+# -- stubs --
+from saferemock._stubs import async_stub, stub
+
+# isort: split
 # -- plugin support (issue 6) --
 from saferemock._safemock import SafeMock, SafeMockTestCase
 from saferemock.exceptions import (
@@ -134,6 +138,9 @@ __all__ = [
     "async_raise",
     "async_return",
     "async_sequence",
+    # -- __all__ stubs --
+    "async_stub",
+    "stub",
     # -- __all__ plugin support (issue 6) --
     "SafeMock",
     "SafeMockTestCase",

@@ -39,6 +39,7 @@ from saferemock._caches import clear_caches
 from saferemock._fakeopen import fake_open
 from saferemock._modules import block_modules, fake_module_tree, fresh_import
 from saferemock._patch import patch
+from saferemock._stubs import async_stub, stub
 from saferemock._undo import ROOT, Journal
 from saferemock.exceptions import SaferemockError
 
@@ -408,6 +409,8 @@ class SafeMock:
     # -- factories of new mocks: nothing global changes, so nothing to undo ---------------
 
     create_autospec = staticmethod(create_autospec)
+    stub = staticmethod(stub)
+    async_stub = staticmethod(async_stub)
     async_return = staticmethod(async_return)
     async_raise = staticmethod(async_raise)
     async_sequence = staticmethod(async_sequence)

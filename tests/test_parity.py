@@ -107,3 +107,27 @@ def test_patch_multiple_autospecs_what_mocker_leaves_a_magicmock(
     specced = safemock.patch.multiple(patchtargets, use_greet=safemock.DEFAULT)["use_greet"]
     with pytest.raises(TypeError, match="too many positional arguments"):
         specced("one too many")
+
+
+# -- stub, async_stub ---------------------------------------------------------------------
+
+
+def test_stub_accepts_any_arguments_and_records_them(double: Any) -> None:
+    callback = double.stub("callback")
+    callback(1, 2, key="value")
+    callback()
+    assert callback.call_args_list == [double.call(1, 2, key="value"), double.call()]
+    assert repr(callback).startswith("<MagicMock name='callback' spec='function' id=")
+    with pytest.raises(AttributeError, match="Mock object has no attribute 'missing'"):
+        callback.missing
+    assert double.stub().call_count == 0
+
+
+def test_async_stub_records_the_call_and_the_await_apart(double: Any) -> None:
+    handler = double.async_stub("handler")
+    coroutine = handler(1, x=2)
+    handler.assert_called_once_with(1, x=2)
+    handler.assert_not_awaited()
+    asyncio.run(coroutine)
+    handler.assert_awaited_once_with(1, x=2)
+    assert repr(handler).startswith("<AsyncMock name='handler' spec='function' id=")

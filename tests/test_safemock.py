@@ -100,6 +100,8 @@ FACTORIES = [
     "async_sequence",
     "async_context_manager",
     "async_iterator",
+    "stub",
+    "async_stub",
 ]
 
 
