@@ -23,6 +23,7 @@ from unittest import mock
 
 from typing_extensions import ParamSpec, final
 
+from saferemock._autospec import is_mock_like, reset_mock
 from saferemock._undo import (
     ROOT,
     Journal,
@@ -69,6 +70,22 @@ class Activation(Generic[T]):
     def describe(self) -> str:
         """Name this activation for messages and reports."""
         return type(self).__name__
+
+    def mocks(self, value: T) -> list[Any]:
+        """The mocks in ``value``, what one activation yielded: what ``SafeMock.resetall`` resets.
+
+        ``SafeMock.stop(mock)`` also finds the activation that made a mock by them.
+        """
+        return [value] if is_mock_like(value) else []
+
+    def reset(self, value: T, *, return_value: bool = False, side_effect: bool = False) -> None:
+        """Reset the mocks of one activation that yielded ``value``, keeping what it works by.
+
+        A primitive whose mock works through its ``side_effect`` (``fake_open``, a spy)
+        keeps it, so resetting never turns it into a plain mock.
+        """
+        for made in self.mocks(value):
+            reset_mock(made, return_value=return_value, side_effect=side_effect)
 
     # -- journals ----------------------------------------------------------------------
 

@@ -313,6 +313,10 @@ class PatchMultiple(Activation[dict[str, Any]]):
                 made[name] = value
         return made
 
+    def mocks(self, value: dict[str, Any]) -> list[Any]:
+        given = [new for new in self._values.values() if new is not DEFAULT]
+        return [made for made in (*value.values(), *given) if is_mock_like(made)]
+
 
 def _is_mapping(value: object) -> bool:
     """Tell whether ``value`` can be patched item by item and listed by key."""

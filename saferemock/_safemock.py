@@ -33,7 +33,7 @@ from saferemock._async import (
     async_sequence,
 )
 from saferemock._attrs import fresh_attr
-from saferemock._autospec import create_autospec
+from saferemock._autospec import create_autospec, reset_mock
 from saferemock._builtins import patch_builtin
 from saferemock._caches import clear_caches
 from saferemock._fakeopen import fake_open
@@ -65,26 +65,57 @@ def _started(
         owner: SafeMock = self if isinstance(self, SafeMock) else self._safemock
         return owner._start(name, functools.partial(factory, *args, **kwargs))
 
-    method.__doc__ = (
+    _describe(
+        method,
+        factory,
         f"Start ``saferemock.{name}`` at once; :meth:`SafeMock.close` undoes it.\n\n"
-        f"Takes the arguments of the factory and returns what its ``with`` block yields.\n\n"
-        f"Example:\n{textwrap.indent(textwrap.dedent(example).strip(), '    ')}\n"
+        "Takes the arguments of the factory and returns what its ``with`` block yields.",
+        example,
+    )
+    return method
+
+
+def _remembered(factory: Callable[P, T], example: str) -> Callable[Concatenate[Any, P], T]:
+    """A method that returns ``factory(...)``, a new mock, and keeps it for ``resetall()``."""
+    name = factory.__name__
+
+    @functools.wraps(factory)
+    def method(self: SafeMock, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        __tracebackhide__ = True
+        made = factory(*args, **kwargs)
+        if not self._closed:
+            self._made.append(made)
+        return made
+
+    _describe(
+        method,
+        factory,
+        f"Return ``saferemock.{name}(...)``, which changes nothing global; "
+        ":meth:`SafeMock.resetall` resets it.\n\nTakes the arguments of the factory.",
+        example,
+    )
+    return method
+
+
+def _describe(method: Any, factory: Callable[..., Any], summary: str, example: str) -> None:
+    """Give a method derived from ``factory`` its docstring and the factory's parameters."""
+    method.__doc__ = (
+        f"{summary}\n\nExample:\n{textwrap.indent(textwrap.dedent(example).strip(), '    ')}\n"
     )
     # The factory's parameters after self; __wrapped__ would make inspect drop the first.
     del method.__wrapped__
     signature = inspect.signature(factory)
     self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
-    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+    method.__signature__ = signature.replace(
         parameters=[self_parameter, *signature.parameters.values()]
     )
-    return method
 
 
 @final
 class _SafeMockPatch:
     """``safemock.patch``: :data:`saferemock.patch` started at once, with ``.object``, ``.dict``, ``.multiple``.
 
-    pytest-mock's ``patch.context_manager`` is not needed: each of these starts at once,
+    ``patch.context_manager`` (pytest-mock's) is not needed: each of these starts at once,
     and a patch meant for one block is ``with sm.patch(...)``.
     """
 
@@ -186,7 +217,7 @@ class SafeMock:
         saferemock.SaferemockError: Cannot call safemock.patch(): this SafeMock is closed, so nothing started now would be undone; use the safemock of a fixture or test that is still running, or create a new SafeMock.
     """
 
-    __slots__ = ("_closed", "_journal", "holder", "intentional", "patch")
+    __slots__ = ("_closed", "_journal", "_made", "holder", "intentional", "patch")
 
     intentional: bool
     """Whether the guard treats what this object changed as a deliberate, session-wide fake."""
@@ -203,6 +234,9 @@ class SafeMock:
         self.patch = _SafeMockPatch(self)
         self._journal: Journal | None = None
         self._closed = False
+        # The mocks create_autospec(), stub() and async_stub() made: nothing to undo, but
+        # resetall() resets them.
+        self._made: list[Any] = []
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self.active_runs())} active"
@@ -259,6 +293,70 @@ class SafeMock:
         if journal is not None:
             journal.undo()
 
+    def stop(self, mock: object) -> None:
+        """Undo the one primitive that returned ``mock``, as ``mocker.stop(mock)``.
+
+        ``mock`` is what a method returned (the mock of a patch, the dict of
+        ``patch.dict``) or a mock in the dict of ``patch.multiple``, which stops all of
+        that call.  The newest active one that returned it is undone; anything else
+        raises ``ValueError``, as pytest-mock does.
+
+        Example:
+            >>> import json, saferemock as sm
+            >>> with sm.SafeMock() as safemock:
+            ...     dumps = safemock.patch("json.dumps", return_value="x")
+            ...     loads = safemock.patch("json.loads", return_value=[])
+            ...     safemock.stop(dumps)
+            ...     json.dumps(1), json.loads("{}")
+            ('1', [])
+            >>> safemock = sm.SafeMock()
+            >>> safemock.stop(json.dumps)
+            Traceback (most recent call last):
+            ...
+            ValueError: Cannot stop <function dumps at 0x...>: nothing this safemock started and still holds returned it; pass the mock that one of its methods, such as safemock.patch(), returned, and stop it only once.
+        """
+        __tracebackhide__ = True
+        self._check_open("stop")
+        for run in reversed(self.active_runs()):
+            activation = run.activation
+            if run.value is mock or any(made is mock for made in activation.mocks(run.value)):
+                run.close()
+                return
+        raise ValueError(
+            f"Cannot stop {mock!r}: nothing this safemock started and still holds returned "
+            "it; pass the mock that one of its methods, such as safemock.patch(), returned, "
+            "and stop it only once."
+        )
+
+    def resetall(self, *, return_value: bool = False, side_effect: bool = False) -> None:
+        """Call ``reset_mock()`` on every mock this object made and still holds, as ``mocker.resetall()``.
+
+        That is the mocks of the patches and other primitives still active, and those
+        ``create_autospec``, ``stub`` and ``async_stub`` returned.  ``return_value`` and
+        ``side_effect`` are passed on to ``reset_mock()``; a ``fake_open`` keeps serving
+        its files, with its calls forgotten.
+
+        Example:
+            >>> import json, saferemock as sm
+            >>> safemock = sm.SafeMock()
+            >>> dumps = safemock.patch("json.dumps", return_value="x")
+            >>> callback = safemock.stub("callback")
+            >>> json.dumps(1), callback(2)
+            ('x', <MagicMock name='callback()' id='...'>)
+            >>> safemock.resetall(return_value=True)
+            >>> dumps.call_count, callback.call_count
+            (0, 0)
+            >>> json.dumps(1)
+            <MagicMock name='dumps()' id='...'>
+            >>> safemock.close()
+        """
+        __tracebackhide__ = True
+        self._check_open("resetall")
+        for run in self.active_runs():
+            run.activation.reset(run.value, return_value=return_value, side_effect=side_effect)
+        for made in self._made:
+            reset_mock(made, return_value=return_value, side_effect=side_effect)
+
     def close(self, *, failed: bool = False) -> None:
         """Undo everything started, newest first, and refuse further use; closing twice is a no-op.
 
@@ -276,6 +374,7 @@ class SafeMock:
         """
         __tracebackhide__ = True
         self._closed = True
+        self._made.clear()
         journal, self._journal = self._journal, None
         if journal is not None:
             journal.close(failed=failed)
@@ -408,9 +507,53 @@ class SafeMock:
 
     # -- factories of new mocks: nothing global changes, so nothing to undo ---------------
 
-    create_autospec = staticmethod(create_autospec)
-    stub = staticmethod(stub)
-    async_stub = staticmethod(async_stub)
+    create_autospec = _remembered(
+        create_autospec,
+        """
+        >>> import json, saferemock as sm
+        >>> safemock = sm.SafeMock()
+        >>> dumps = safemock.create_autospec(json.dumps, return_value="{}")
+        >>> dumps({"a": 1})
+        '{}'
+        >>> dumps(1, 2, 3)
+        Traceback (most recent call last):
+        ...
+        TypeError: too many positional arguments
+        >>> safemock.resetall()
+        >>> dumps.call_count
+        0
+        """,
+    )
+
+    stub = _remembered(
+        stub,
+        """
+        >>> import saferemock as sm
+        >>> safemock = sm.SafeMock()
+        >>> on_done = safemock.stub("on_done")
+        >>> def finish(callback):
+        ...     callback("ok", code=0)
+        >>> finish(on_done)
+        >>> on_done.assert_called_once_with("ok", code=0)
+        >>> safemock.resetall()
+        >>> on_done.called
+        False
+        """,
+    )
+
+    async_stub = _remembered(
+        async_stub,
+        """
+        >>> import asyncio, saferemock as sm
+        >>> safemock = sm.SafeMock()
+        >>> on_message = safemock.async_stub("on_message")
+        >>> async def consume(handler):
+        ...     await handler({"id": 1})
+        >>> asyncio.run(consume(on_message))
+        >>> on_message.assert_awaited_once_with({"id": 1})
+        """,
+    )
+
     async_return = staticmethod(async_return)
     async_raise = staticmethod(async_raise)
     async_sequence = staticmethod(async_sequence)

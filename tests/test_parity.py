@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import unittest.mock
 from collections.abc import Iterator
 from typing import Any
@@ -38,7 +39,7 @@ ALIASES = (
 
 @pytest.fixture(autouse=True)
 def _clean() -> Iterator[None]:
-    snap = Snapshot(patchtargets, json)
+    snap = Snapshot(patchtargets, json, os.environ)
     yield
     assert active_runs() == []
     snap.assert_unchanged()
@@ -131,3 +132,94 @@ def test_async_stub_records_the_call_and_the_await_apart(double: Any) -> None:
     asyncio.run(coroutine)
     handler.assert_awaited_once_with(1, x=2)
     assert repr(handler).startswith("<AsyncMock name='handler' spec='function' id=")
+
+
+# -- resetall, stop, stopall --------------------------------------------------------------
+
+
+def test_resetall_resets_the_mocks_of_patches_and_create_autospec(double: Any) -> None:
+    greet = double.patch("patchtargets.greet", return_value="hi")
+    made = double.create_autospec(patchtargets.Service, instance=True)
+    several = double.patch.multiple(patchtargets, use_greet=double.DEFAULT)
+    greet("a")
+    made.method(1)
+    several["use_greet"]()
+    double.resetall()
+    assert (greet.call_count, made.method.call_count, several["use_greet"].call_count) == (0, 0, 0)
+    assert patchtargets.greet("b") == "hi"
+    greet.side_effect = ValueError("boom")
+    double.resetall(side_effect=True)
+    assert patchtargets.greet("c") == "hi"
+    double.resetall(return_value=True)
+    assert patchtargets.greet("d") != "hi"
+
+
+def test_resetall_also_resets_stubs_and_return_values_of_function_specs(
+    mocker: Any, safemock: Any
+) -> None:
+    # pytest-mock keeps no record of its stubs, and calls a function autospec's
+    # reset_mock() without the flags; saferemock resets both as asked.
+    for double in (mocker, safemock):
+        callback = double.stub()
+        function = double.create_autospec(patchtargets.greet, return_value="x")
+        callback(1)
+        function("a")
+        double.resetall(return_value=True)
+        reset = (callback.call_count, function.call_count, function("b"))
+        if double is mocker:
+            assert reset == (1, 0, "x")
+        else:
+            assert reset[:2] == (0, 0)
+            assert reset[2] != "x"
+
+
+def test_stop_undoes_the_one_patch_that_made_a_mock(double: Any) -> None:
+    greet = double.patch("patchtargets.greet", return_value="hi")
+    double.patch.object(patchtargets, "CONSTANT", 1)
+    several = double.patch.multiple(patchtargets, use_greet=double.DEFAULT)
+    double.stop(greet)
+    assert patchtargets.greet("world") == "hello world!"
+    assert patchtargets.CONSTANT == 1
+    double.stop(several)
+    assert patchtargets.use_greet() == "hello world!"
+    with pytest.raises(ValueError):
+        double.stop(greet)
+
+
+def test_stop_of_an_unknown_mock_raises_value_error_that_says_the_fix(
+    mocker: Any, safemock: Any
+) -> None:
+    with pytest.raises(ValueError) as plain:
+        mocker.stop(unittest.mock.MagicMock())
+    assert str(plain.value) == "This mock object is not registered"
+    stranger = unittest.mock.MagicMock(name="stranger")
+    with pytest.raises(ValueError) as info:
+        safemock.stop(stranger)
+    assert str(info.value) == (
+        f"Cannot stop {stranger!r}: nothing this safemock started and still holds "
+        "returned it; pass the mock that one of its methods, such as safemock.patch(), "
+        "returned, and stop it only once."
+    )
+
+
+def test_stop_finds_a_mock_of_patch_multiple_where_pytest_mock_does_not(
+    mocker: Any, safemock: Any
+) -> None:
+    made = mocker.patch.multiple(patchtargets, greet=mocker.DEFAULT)
+    with pytest.raises(ValueError, match="This mock object is not registered"):
+        mocker.stop(made["greet"])
+    mocker.stop(made)
+    made = safemock.patch.multiple(patchtargets, greet=safemock.DEFAULT, CONSTANT=3)
+    safemock.stop(made["greet"])
+    assert (patchtargets.greet("x"), patchtargets.CONSTANT) == ("hello x!", 42)
+
+
+def test_stopall_undoes_everything_and_the_object_stays_usable(double: Any) -> None:
+    double.patch("patchtargets.greet", return_value="hi")
+    double.patch.dict("os.environ", {"SAFEREMOCK_PARITY": "1"})
+    double.stopall()
+    double.stopall()
+    assert patchtargets.use_greet() == "hello world!"
+    assert "SAFEREMOCK_PARITY" not in os.environ
+    double.patch("patchtargets.greet", return_value="again")
+    assert patchtargets.use_greet() == "again"

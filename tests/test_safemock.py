@@ -417,6 +417,64 @@ def test_fake_open_serves_files_and_close_restores_open() -> None:
     snap.assert_unchanged()
 
 
+# -- resetall and stop ---------------------------------------------------------------------
+
+
+def test_resetall_forgets_calls_of_every_primitive_but_keeps_what_they_work_by() -> None:
+    with sm.SafeMock() as safemock:
+        fake = safemock.fake_open({"config.yaml": "debug: true"})
+        fresh = safemock.fresh_attr(Service, "prop")
+        dumps = safemock.patch("json.dumps", return_value="x")
+        env = safemock.patch.dict(os.environ, {"SAFEMOCK_TEST": "1"})
+        with open("config.yaml") as f:
+            f.read()
+        Service("h").prop
+        json.dumps(1)
+        safemock.resetall(return_value=True, side_effect=True)
+        assert (fake.call_count, fresh.call_count, dumps.call_count) == (0, 0, 0)
+        with open("config.yaml") as f:
+            assert f.read() == "debug: true"
+        assert env["SAFEMOCK_TEST"] == "1"
+
+
+def test_resetall_leaves_what_was_stopped_and_what_close_forgot() -> None:
+    safemock = sm.SafeMock()
+    stopped = safemock.patch("json.dumps")
+    json.dumps(1)
+    safemock.stop(stopped)
+    safemock.resetall()
+    assert stopped.call_count == 1
+    callback = safemock.stub()
+    callback()
+    safemock.close()
+    callback()
+    assert callback.call_count == 2
+
+
+def test_stop_raises_what_closing_the_primitive_raises_and_forgets_it() -> None:
+    safemock = sm.SafeMock()
+    greet = safemock.patch("patchtargets.greet", require_use=True)
+    with pytest.raises(sm.UnusedPatchError):
+        safemock.stop(greet)
+    assert safemock.active_runs() == []
+    with pytest.raises(ValueError, match=r"^Cannot stop <function greet at 0x"):
+        safemock.stop(greet)
+    safemock.close()
+
+
+def test_stop_undoes_the_newest_primitive_that_returned_the_value() -> None:
+    with sm.SafeMock() as safemock:
+        given = mock.Mock()
+        safemock.patch.object(patchtargets, "greet", given)
+        safemock.patch.object(patchtargets, "use_greet", given)
+        safemock.stop(given)
+        assert patchtargets.greet is given
+        assert patchtargets.use_greet is not given
+        created = safemock.create_autospec(json.loads)
+        with pytest.raises(ValueError):
+            safemock.stop(created)
+
+
 # -- fresh_attr and clear_caches ----------------------------------------------------------
 
 
@@ -623,6 +681,8 @@ METHOD_CALLS: list[tuple[str, Any]] = [
     ("fresh_attr", lambda s: s.fresh_attr("json.dumps")),
     ("clear_caches", lambda s: s.clear_caches("json")),
     ("stopall", lambda s: s.stopall()),
+    ("resetall", lambda s: s.resetall()),
+    ("stop", lambda s: s.stop(json.dumps)),
 ]
 
 
@@ -632,6 +692,7 @@ def test_the_factories_of_new_mocks_still_work_on_a_closed_safemock() -> None:
     safemock.close()
     assert safemock.create_autospec(json.dumps, return_value="x")([]) == "x"
     assert asyncio.run(safemock.async_return(1)()) == 1
+    assert safemock.stub("late")() is not None
 
 
 @pytest.mark.parametrize(("method", "call"), METHOD_CALLS, ids=[m for m, _ in METHOD_CALLS])

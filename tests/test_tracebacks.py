@@ -69,6 +69,10 @@ def test_closed_safemock():
     safemock.close()
     safemock.patch("json.dumps")
 
+
+def test_stop_of_an_unknown_mock(safemock):
+    safemock.stop(object())
+
 """
 
 
@@ -76,7 +80,7 @@ def test_closed_safemock():
 def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style: str) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest(*QUIET, f"--tb={style}")
-    result.assert_outcomes(passed=2, failed=6, errors=2)
+    result.assert_outcomes(passed=2, failed=7, errors=2)
     output = result.stdout.str()
     assert re.findall(r"\S*saferemock[\\/]\w+\.py\S*", output) == []
     shown = [line.lstrip(">").strip() for line in result.stdout.lines]
@@ -90,6 +94,7 @@ def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style
         'with sm.patch("json.dumps", require_use=True):',
         "sm.stopall()",
         'safemock.patch("json.dumps")',
+        "safemock.stop(object())",
     ):
         assert line in suite
         assert any(shown_line.endswith(line) for shown_line in shown), line
