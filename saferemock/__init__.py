@@ -72,7 +72,8 @@ from saferemock._async import (
 from saferemock.exceptions import SequenceExhaustedError
 
 # isort: split
-# -- stubs --
+# -- spies and stubs --
+from saferemock._spy import Spy, spy
 from saferemock._stubs import async_stub, stub
 
 # isort: split
@@ -138,8 +139,10 @@ __all__ = [
     "async_raise",
     "async_return",
     "async_sequence",
-    # -- __all__ stubs --
+    # -- __all__ spies and stubs --
+    "Spy",
     "async_stub",
+    "spy",
     "stub",
     # -- __all__ plugin support (issue 6) --
     "SafeMock",

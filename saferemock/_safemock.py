@@ -39,6 +39,7 @@ from saferemock._caches import clear_caches
 from saferemock._fakeopen import fake_open
 from saferemock._modules import block_modules, fake_module_tree, fresh_import
 from saferemock._patch import patch
+from saferemock._spy import spy
 from saferemock._stubs import async_stub, stub
 from saferemock._undo import ROOT, Journal
 from saferemock.exceptions import SaferemockError
@@ -296,7 +297,7 @@ class SafeMock:
     def stop(self, mock: object) -> None:
         """Undo the one primitive that returned ``mock``, as ``mocker.stop(mock)``.
 
-        ``mock`` is what a method returned (the mock of a patch, the dict of
+        ``mock`` is what a method returned (the mock of a patch or a spy, the dict of
         ``patch.dict``) or a mock in the dict of ``patch.multiple``, which stops all of
         that call.  The newest active one that returned it is undone; anything else
         raises ``ValueError``, as pytest-mock does.
@@ -331,10 +332,10 @@ class SafeMock:
     def resetall(self, *, return_value: bool = False, side_effect: bool = False) -> None:
         """Call ``reset_mock()`` on every mock this object made and still holds, as ``mocker.resetall()``.
 
-        That is the mocks of the patches and other primitives still active, and those
-        ``create_autospec``, ``stub`` and ``async_stub`` returned.  ``return_value`` and
-        ``side_effect`` are passed on to ``reset_mock()``; a ``fake_open`` keeps serving
-        its files, with its calls forgotten.
+        That is the mocks of the patches, spies and other primitives still active, and
+        those ``create_autospec``, ``stub`` and ``async_stub`` returned.  ``return_value``
+        and ``side_effect`` are passed on to ``reset_mock()``; a spy keeps calling the
+        original and a ``fake_open`` keeps serving its files, with their calls forgotten.
 
         Example:
             >>> import json, saferemock as sm
@@ -502,6 +503,20 @@ class SafeMock:
         ...     _ = safemock.clear_caches(load)
         ...     load()
         []
+        """,
+    )
+
+    spy = _started(
+        spy,
+        """
+        >>> import json, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     loads = safemock.spy(json, "loads")
+        ...     json.loads("[1]")
+        [1]
+        >>> loads.assert_called_once_with("[1]")
+        >>> loads.spy_return
+        [1]
         """,
     )
 

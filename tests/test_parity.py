@@ -39,7 +39,7 @@ ALIASES = (
 
 @pytest.fixture(autouse=True)
 def _clean() -> Iterator[None]:
-    snap = Snapshot(patchtargets, json, os.environ)
+    snap = Snapshot(patchtargets, json, os.environ, Counter, SubCounter)
     yield
     assert active_runs() == []
     snap.assert_unchanged()
@@ -49,6 +49,38 @@ def _clean() -> Iterator[None]:
 def double(request: pytest.FixtureRequest) -> Any:
     """``mocker`` or ``safemock``: the same test body runs with each."""
     return request.getfixturevalue(request.param)
+
+
+class Counter:
+    """Something to spy on, with one attribute of each kind."""
+
+    def add(self, x: int, y: int = 1) -> int:
+        return x + y
+
+    async def fetch(self, key: str) -> str:
+        await asyncio.sleep(0)
+        if not key:
+            raise KeyError(key)
+        return key.upper()
+
+    @staticmethod
+    def double(x: int) -> int:
+        return 2 * x
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__
+
+    @property
+    def size(self) -> int:
+        return 7
+
+    def countdown(self, start: int) -> Iterator[int]:
+        return iter(range(start, 0, -1))
+
+
+class SubCounter(Counter):
+    pass
 
 
 # -- aliases ------------------------------------------------------------------------------
@@ -223,3 +255,111 @@ def test_stopall_undoes_everything_and_the_object_stays_usable(double: Any) -> N
     assert "SAFEREMOCK_PARITY" not in os.environ
     double.patch("patchtargets.greet", return_value="again")
     assert patchtargets.use_greet() == "again"
+
+
+# -- spy ------------------------------------------------------------------------------------
+
+
+def test_spy_runs_the_original_and_records_calls_and_results(double: Any) -> None:
+    counter = Counter()
+    add = double.spy(Counter, "add")
+    assert counter.add(1, y=2) == 3
+    assert counter.add(5) == 6
+    add.assert_called_with(counter, 5)
+    assert add.call_count == 2
+    assert add.spy_return == 6
+    assert add.spy_return_list == [3, 6]
+    assert add.spy_exception is None
+    loads = double.spy(json, "loads")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads("{")
+    assert isinstance(loads.spy_exception, json.JSONDecodeError)
+    assert loads.spy_return is None
+    assert json.loads("[]") == []
+    assert loads.spy_exception is None
+
+
+def test_spy_on_an_instance_a_staticmethod_and_an_async_method(double: Any) -> None:
+    counter = Counter()
+    add = double.spy(counter, "add")
+    assert counter.add(1) == 2
+    add.assert_called_once_with(1)
+    twice = double.spy(Counter, "double")
+    assert Counter.double(2) == 4
+    assert counter.double(3) == 6
+    assert twice.spy_return_list == [4, 6]
+    fetch = double.spy(Counter, "fetch")
+    assert asyncio.run(counter.fetch("a")) == "A"
+    assert fetch.spy_return == "A"
+    with pytest.raises(KeyError):
+        asyncio.run(counter.fetch(""))
+    assert isinstance(fetch.spy_exception, KeyError)
+    fetch.assert_awaited_with(counter, "")
+
+
+def test_spy_checks_the_signature_of_a_function(double: Any) -> None:
+    add = double.spy(Counter, "add")
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        Counter().add(1, 2, 3)
+    assert add.spy_return_list == []
+
+
+def test_spy_duplicate_iterators_keeps_a_copy(double: Any) -> None:
+    countdown = double.spy(Counter, "countdown", duplicate_iterators=True)
+    assert list(Counter().countdown(3)) == [3, 2, 1]
+    assert list(countdown.spy_return_iter) == [3, 2, 1]
+
+
+def test_resetall_clears_a_spys_records_and_it_keeps_calling_the_original(double: Any) -> None:
+    add = double.spy(Counter, "add")
+    Counter().add(1)
+    add.side_effect = ValueError("stubbed")
+    double.resetall(side_effect=True)
+    assert (add.call_count, add.spy_return, add.spy_return_list) == (0, None, [])
+    assert Counter().add(2) == 3
+    double.stop(add)
+    assert Counter.add is not add
+
+
+def test_a_spied_classmethod_keeps_its_class_where_pytest_mock_loses_it(
+    mocker: Any, safemock: Any
+) -> None:
+    # pytest-mock's spy of a classmethod calls it bound to the class it was spied on,
+    # whatever subclass the code used; saferemock's hands the original its real class.
+    name = mocker.spy(Counter, "name")
+    assert SubCounter.name() == "Counter"
+    mocker.stop(name)
+    name = safemock.spy(Counter, "name")
+    assert SubCounter.name() == "SubCounter"
+    assert Counter.name() == "Counter"
+    assert name.call_args_list == [sm.call(), sm.call()]
+
+
+def test_a_spied_property_records_reads_where_pytest_mock_replaces_it(
+    mocker: Any, safemock: Any
+) -> None:
+    counter = Counter()
+    size = mocker.spy(Counter, "size")
+    assert isinstance(counter.size, unittest.mock.MagicMock)
+    mocker.stop(size)
+    size = safemock.spy(Counter, "size")
+    assert counter.size == 7
+    size.assert_called_once_with(counter)
+    assert size.spy_return == 7
+
+
+def test_a_spied_class_is_autospecced_where_pytest_mock_makes_a_magicmock(
+    mocker: Any, safemock: Any
+) -> None:
+    plain = mocker.spy(patchtargets, "Service")
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        patchtargets.Service("host", "extra")  # refused by the real class, once recorded
+    assert plain.call_count == 1
+    assert isinstance(patchtargets.Service.no_such_method, unittest.mock.MagicMock)
+    mocker.stop(plain)
+    specced = safemock.spy(patchtargets, "Service")
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        patchtargets.Service("host", "extra")
+    assert specced.call_count == 0
+    with pytest.raises(AttributeError, match="Mock object has no attribute 'no_such_method'"):
+        patchtargets.Service.no_such_method

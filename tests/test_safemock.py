@@ -102,6 +102,7 @@ FACTORIES = [
     "async_iterator",
     "stub",
     "async_stub",
+    "spy",
 ]
 
 
@@ -683,6 +684,7 @@ METHOD_CALLS: list[tuple[str, Any]] = [
     ("stopall", lambda s: s.stopall()),
     ("resetall", lambda s: s.resetall()),
     ("stop", lambda s: s.stop(json.dumps)),
+    ("spy", lambda s: s.spy(json, "dumps")),
 ]
 
 

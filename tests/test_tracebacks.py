@@ -73,6 +73,10 @@ def test_closed_safemock():
 def test_stop_of_an_unknown_mock(safemock):
     safemock.stop(object())
 
+
+def test_spy_on_a_missing_attribute(safemock):
+    safemock.spy(json, "dump_s")
+
 """
 
 
@@ -80,7 +84,7 @@ def test_stop_of_an_unknown_mock(safemock):
 def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style: str) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest(*QUIET, f"--tb={style}")
-    result.assert_outcomes(passed=2, failed=7, errors=2)
+    result.assert_outcomes(passed=2, failed=8, errors=2)
     output = result.stdout.str()
     assert re.findall(r"\S*saferemock[\\/]\w+\.py\S*", output) == []
     shown = [line.lstrip(">").strip() for line in result.stdout.lines]
@@ -95,6 +99,7 @@ def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style
         "sm.stopall()",
         'safemock.patch("json.dumps")',
         "safemock.stop(object())",
+        'safemock.spy(json, "dump_s")',
     ):
         assert line in suite
         assert any(shown_line.endswith(line) for shown_line in shown), line
