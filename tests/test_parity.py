@@ -116,6 +116,91 @@ def test_the_aliases_do_in_a_test_what_unittest_mock_does(double: Any) -> None:
     assert double.DEFAULT is unittest.mock.DEFAULT
 
 
+# -- patch, patch.object, patch.dict, create_autospec --------------------------------------
+
+
+def test_patch_starts_at_once_and_returns_the_mock(double: Any) -> None:
+    greet = double.patch("patchtargets.greet", return_value="hi")
+    assert patchtargets.use_greet() == "hi"
+    greet.assert_called_once_with("world")
+    constant = double.patch("patchtargets.CONSTANT", 7)
+    assert constant == patchtargets.CONSTANT == 7
+    created = double.patch("patchtargets.EXTRA", create=True, new_callable=double.Mock)
+    assert patchtargets.EXTRA is created  # type: ignore[attr-defined]
+    loads = double.patch.object(json, "loads", return_value={"a": 1})
+    assert json.loads("[]") == {"a": 1}
+    loads.assert_called_once_with("[]")
+    environ = double.patch.dict(os.environ, {"SAFEREMOCK_PARITY": "1"})
+    assert environ is os.environ
+    assert os.environ["SAFEREMOCK_PARITY"] == "1"
+    service = double.patch("patchtargets.Service", autospec=True)
+    patchtargets.Service("host").method(1)
+    service.return_value.method.assert_called_once_with(1)
+
+
+def test_create_autospec_checks_calls_and_attributes(double: Any) -> None:
+    service = double.create_autospec(patchtargets.Service, instance=True)
+    service.method(1, y=2)
+    service.method.assert_called_once_with(1, y=2)
+    with pytest.raises(TypeError, match="missing a required argument: 'x'"):
+        service.method()
+    with pytest.raises(AttributeError, match="Mock object has no attribute 'methd'"):
+        service.methd
+
+
+def test_patch_autospecs_by_default_where_mocker_makes_a_magicmock(
+    mocker: Any, safemock: Any
+) -> None:
+    plain = mocker.patch("patchtargets.greet")
+    patchtargets.greet("too", "many", "arguments", colour="red")
+    plain.assert_called_once()
+    mocker.stop(plain)
+    specced = safemock.patch("patchtargets.greet")
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        patchtargets.greet("too", "many")
+    with pytest.raises(AttributeError, match="has no attribute 'retrun_value'"):
+        specced.retrun_value
+    plain = safemock.patch("patchtargets.use_greet", autospec=False)
+    patchtargets.use_greet("anything")  # type: ignore[call-arg]
+    plain.assert_called_once_with("anything")
+
+
+def test_a_misspelt_target_raises_at_once_naming_the_fix(mocker: Any, safemock: Any) -> None:
+    with pytest.raises(AttributeError) as plain:
+        mocker.patch("patchtargets.gret")
+    assert (
+        str(plain.value)
+        == "<module 'patchtargets' from '"
+        + str(patchtargets.__file__)
+        + "'> does not have the attribute 'gret'"
+    )
+    with pytest.raises(sm.TargetAttributeError) as info:
+        safemock.patch("patchtargets.gret")
+    assert str(info.value) == (
+        "module 'patchtargets' has no attribute 'gret'; did you mean 'greet'? Pass "
+        "create=True to add it."
+    )
+
+
+def test_patch_context_manager_is_not_needed_patch_works_both_ways(
+    mocker: Any, safemock: Any
+) -> None:
+    # pytest-mock warns when a started mock is used as a context manager, and has
+    # patch.context_manager to patch one quietly; saferemock's patch is already a
+    # context manager (sm.patch) and starts at once on the fixture (safemock.patch).
+    assert hasattr(mocker.patch, "context_manager")
+    assert not hasattr(safemock.patch, "context_manager")
+    noisy = mocker.patch("patchtargets.Base")
+    with pytest.warns(UserWarning, match="do not need to be used as context managers"), noisy:
+        pass
+    quiet = safemock.patch("patchtargets.Service", autospec=False)
+    with quiet as entered:  # the suite runs with warnings as errors
+        assert entered is quiet.__enter__.return_value
+    with sm.patch("patchtargets.greet", return_value="block"):
+        assert patchtargets.use_greet() == "block"
+    assert patchtargets.use_greet() == "hello world!"
+
+
 # -- patch.multiple -----------------------------------------------------------------------
 
 
@@ -363,3 +448,41 @@ def test_a_spied_class_is_autospecced_where_pytest_mock_makes_a_magicmock(
     assert specced.call_count == 0
     with pytest.raises(AttributeError, match="Mock object has no attribute 'no_such_method'"):
         patchtargets.Service.no_such_method
+
+
+# -- the fixtures ---------------------------------------------------------------------------
+
+# Plugins these suites do not need: fewer plugins, faster in-process runs.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:xdist")
+QUIET += ("-p", "no:hypothesispytest", "-p", "no:randomly")
+
+SCOPED_SUITE = """
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="{scope}")
+def dumps({fixture}):
+    return {fixture}.patch("json.dumps", return_value="patched")
+
+
+class TestShared:
+    def test_one(self, dumps):
+        assert json.dumps(1) == "patched"
+
+    def test_two(self, dumps):
+        assert json.dumps(2) == "patched"
+        assert dumps.call_count == 2
+"""
+
+
+@pytest.mark.parametrize("scope", ["class", "module", "package", "session"])
+@pytest.mark.parametrize("tool", ["mocker", "safemock"])
+def test_each_scoped_fixture_has_its_saferemock_twin(
+    pytester: pytest.Pytester, scope: str, tool: str
+) -> None:
+    pytester.makepyfile(SCOPED_SUITE.format(scope=scope, fixture=f"{scope}_{tool}"))
+    result = pytester.runpytest(*QUIET)
+    result.assert_outcomes(passed=2)
+    assert json.dumps(1) == "1"
