@@ -34,6 +34,22 @@ def test_markdown_examples_run(page: pathlib.Path) -> None:
             exec(code, namespace)
 
 
+def test_the_readme_pytest_example_passes_under_pytest(pytester: pytest.Pytester) -> None:
+    blocks = BLOCK.findall(ROOT.joinpath("README.md").read_text(encoding="utf-8"))
+    (example,) = [block for block in blocks if "def test_" in block]
+    # And what its comment promises: the patch is autospecced.
+    wrong_call = (
+        "\n\ndef test_a_wrong_call_fails(safemock):\n"
+        "    import pytest\n\n"
+        '    safemock.patch("uuid.uuid4", return_value="r1")\n'
+        "    with pytest.raises(TypeError, match='too many positional arguments'):\n"
+        "        uuid.uuid4(1)\n"
+    )
+    pytester.makepyfile(test_readme=example + wrong_call)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:xdist")
+    result.assert_outcomes(passed=2)
+
+
 def _public_modules() -> list[object]:
     names = {
         getattr(saferemock, name).__module__
