@@ -17,9 +17,25 @@ Example:
 
 from __future__ import annotations
 
+# unittest.mock's own names, so a test needs one import: sm.call, sm.ANY, sm.MagicMock...
+from unittest.mock import (
+    ANY,
+    DEFAULT,
+    AsyncMock,
+    MagicMock,
+    Mock,
+    NonCallableMagicMock,
+    NonCallableMock,
+    PropertyMock,
+    call,
+    mock_open,
+    seal,
+    sentinel,
+)
+
 from saferemock._activation import scope, stopall
 from saferemock._autospec import create_autospec
-from saferemock._patch import Patch, PatchDict, patch
+from saferemock._patch import Patch, PatchDict, PatchMultiple, patch
 
 # -- modules (issue 3) --
 # isort: split
@@ -60,6 +76,11 @@ from saferemock._async import (
 from saferemock.exceptions import SequenceExhaustedError
 
 # isort: split
+# -- spies and stubs --
+from saferemock._spy import Spy, spy
+from saferemock._stubs import async_stub, stub
+
+# isort: split
 # -- plugin support (issue 6) --
 from saferemock._safemock import SafeMock, SafeMockTestCase
 from saferemock.exceptions import (
@@ -79,6 +100,7 @@ __all__ = [
     "InvalidTargetError",
     "Patch",
     "PatchDict",
+    "PatchMultiple",
     "SaferemockError",
     "SaferemockLeakWarning",
     "SaferemockWarning",
@@ -121,7 +143,25 @@ __all__ = [
     "async_raise",
     "async_return",
     "async_sequence",
+    # -- __all__ spies and stubs --
+    "Spy",
+    "async_stub",
+    "spy",
+    "stub",
     # -- __all__ plugin support (issue 6) --
     "SafeMock",
     "SafeMockTestCase",
+    # -- __all__ unittest.mock's own names, re-exported --
+    "ANY",
+    "DEFAULT",
+    "AsyncMock",
+    "MagicMock",
+    "Mock",
+    "NonCallableMagicMock",
+    "NonCallableMock",
+    "PropertyMock",
+    "call",
+    "mock_open",
+    "seal",
+    "sentinel",
 ]

@@ -23,6 +23,7 @@ from unittest import mock
 
 from typing_extensions import ParamSpec, final
 
+from saferemock._autospec import is_mock_like, reset_mock
 from saferemock._undo import (
     ROOT,
     Journal,
@@ -54,6 +55,8 @@ class Activation(Generic[T]):
 
     #: True when the decorator passes the yielded value as an extra positional argument.
     _passes_value: bool = False
+    #: True when the yielded value is a dict the decorator passes as keyword arguments.
+    _passes_keywords: bool = False
 
     def __init__(self) -> None:
         self._journals: list[Journal] = []
@@ -67,6 +70,22 @@ class Activation(Generic[T]):
     def describe(self) -> str:
         """Name this activation for messages and reports."""
         return type(self).__name__
+
+    def mocks(self, value: T) -> list[Any]:
+        """The mocks in ``value``, what one activation yielded: what ``SafeMock.resetall`` resets.
+
+        ``SafeMock.stop(mock)`` also finds the activation that made a mock by them.
+        """
+        return [value] if is_mock_like(value) else []
+
+    def reset(self, value: T, *, return_value: bool = False, side_effect: bool = False) -> None:
+        """Reset the mocks of one activation that yielded ``value``, keeping what it works by.
+
+        A primitive whose mock works through its ``side_effect`` (``fake_open``, a spy)
+        keeps it, so resetting never turns it into a plain mock.
+        """
+        for made in self.mocks(value):
+            reset_mock(made, return_value=return_value, side_effect=side_effect)
 
     # -- journals ----------------------------------------------------------------------
 
@@ -223,17 +242,21 @@ def _decorate(func: Callable[..., Any], activations: list[Activation[Any]]) -> A
 class _Call:
     """One decorated call: a journal, and one part in it per stacked activation."""
 
-    __slots__ = ("args", "journal")
+    __slots__ = ("args", "journal", "kwargs")
 
     def __init__(self, activations: list[Activation[Any]]) -> None:
         __tracebackhide__ = True
         self.journal = Journal(current_scope(), "decorator")
         self.args: list[Any] = []
+        self.kwargs: dict[str, Any] = {}
         try:
             for activation in activations:
                 part = activation.open("part", self.journal)
                 if activation._passes_value:
                     self.args.append(part.value)
+                elif activation._passes_keywords:
+                    # As unittest.mock's patch.multiple: these win over the caller's.
+                    self.kwargs.update(part.value)
         except BaseException:
             self.journal.close(failed=True)
             raise
@@ -245,7 +268,7 @@ def _sync_wrapper(func: Callable[..., R], activations: list[Activation[Any]]) ->
         __tracebackhide__ = True
         call = _Call(activations)
         try:
-            result = func(*args, *call.args, **kwargs)
+            result = func(*args, *call.args, **{**kwargs, **call.kwargs})
         except BaseException:
             call.journal.close(failed=True)
             raise
@@ -266,7 +289,7 @@ def _async_wrapper(
         __tracebackhide__ = True
         call = _Call(activations)
         try:
-            result = await func(*args, *call.args, **kwargs)
+            result = await func(*args, *call.args, **{**kwargs, **call.kwargs})
         except BaseException:
             call.journal.close(failed=True)
             raise
@@ -286,7 +309,7 @@ def _generator_wrapper(
         __tracebackhide__ = True
         call = _Call(activations)
         try:
-            result = yield from func(*args, *call.args, **kwargs)
+            result = yield from func(*args, *call.args, **{**kwargs, **call.kwargs})
         except BaseException:
             call.journal.close(failed=True)
             raise
@@ -304,7 +327,7 @@ def _async_generator_wrapper(
         __tracebackhide__ = True
         call = _Call(activations)
         try:
-            inner: Any = func(*args, *call.args, **kwargs)
+            inner: Any = func(*args, *call.args, **{**kwargs, **call.kwargs})
             # No "yield from" for async generators: forward what the caller sends or throws.
             try:
                 value = await inner.__anext__()

@@ -195,10 +195,22 @@ def _missing(owner: object, name: str, candidates: Any) -> TargetAttributeError:
 class FreshAttr(Activation[Any]):
     """One ``sm.fresh_attr(...)``; see :func:`fresh_attr`.
 
+    Each activation makes a brand-new mock, so what one use configured never reaches the
+    next.
+
     Example:
         >>> import json, saferemock as sm
-        >>> isinstance(sm.fresh_attr("json.dumps"), sm.FreshAttr)
-        True
+        >>> fresh_loads = sm.fresh_attr("json.loads")
+        >>> with fresh_loads as loads:
+        ...     loads.return_value = {"cached": True}
+        ...     json.loads("{}")
+        {'cached': True}
+        >>> with fresh_loads as loads:
+        ...     loads.return_value is None, loads.called
+        (False, False)
+        >>> with fresh_loads as loads:
+        ...     json.loads("{}")
+        <MagicMock name='loads()' id='...'>
     """
 
     def __init__(self, target: object, attribute: str | None, autospec: bool, new: object) -> None:

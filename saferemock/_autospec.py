@@ -351,6 +351,24 @@ def is_mock_like(obj: object) -> bool:
     return is_mock(obj) or (type(obj) is types.FunctionType and is_mock(vars(obj).get("mock")))
 
 
+def reset_mock(obj: object, *, return_value: bool = False, side_effect: bool = False) -> None:
+    """Reset a mock, or the function autospec makes of a function, as ``Mock.reset_mock`` does.
+
+    The function's own ``reset_mock()`` takes no arguments, and its mock reads
+    ``return_value`` and ``side_effect`` from the function, so those are put back here:
+    resetting one must not depend on whether the spec was a function or a class.
+    """
+    made: Any = obj
+    if is_mock(made):
+        made.reset_mock(return_value=return_value, side_effect=side_effect)
+    elif is_mock_like(made):
+        made.reset_mock()
+        if return_value:
+            made.return_value = _DEFAULT
+        if side_effect:
+            made.side_effect = None
+
+
 def _forget(key: Any) -> Callable[[Any], None]:
     # Hold the cache in the closure: at interpreter shutdown the module global may
     # already be None when the last weakrefs die.

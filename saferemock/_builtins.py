@@ -422,12 +422,11 @@ class PatchBuiltin(Activation[Any]):
     Example:
         >>> import saferemock as sm
         >>> patcher = sm.patch_builtin("input", return_value="yes")
-        >>> isinstance(patcher, sm.PatchBuiltin)
-        True
         >>> answer = patcher.start()
         >>> input("Continue? ")
         'yes'
         >>> patcher.stop()
+        >>> answer.assert_called_once_with("Continue? ")
     """
 
     def __init__(

@@ -271,10 +271,23 @@ class CachesCleared:
 class ClearCaches(Activation[CachesCleared]):
     """One ``sm.clear_caches(...)``; see :func:`clear_caches`.
 
+    One object, active as often as it is entered: each entry clears the caches again.
+
     Example:
-        >>> import saferemock as sm
-        >>> isinstance(sm.clear_caches("json", missing_ok=True), sm.ClearCaches)
-        True
+        >>> import functools, saferemock as sm
+        >>> @functools.cache
+        ... def settings() -> dict[str, str]:
+        ...     return {"mode": "prod"}
+        >>> settings()["mode"] = "test"  # a test that wrote into a cached value
+        >>> fresh_settings = sm.clear_caches(settings)
+        >>> @fresh_settings
+        ... def test_mode() -> str:
+        ...     return settings()["mode"]
+        >>> test_mode()
+        'prod'
+        >>> with fresh_settings:
+        ...     settings.cache_info().currsize
+        0
     """
 
     def __init__(self, targets: tuple[Target, ...], missing_ok: bool) -> None:

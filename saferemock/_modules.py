@@ -504,8 +504,15 @@ class FakeModuleTree(Activation[Mapping[str, types.ModuleType]]):
 
     Example:
         >>> import saferemock as sm
-        >>> tree = sm.fake_module_tree(["grpc"])
-        >>> isinstance(tree, sm.FakeModuleTree)
+        >>> fake_grpc = sm.fake_module_tree({"grpc": {"insecure_channel": "channel"}})
+        >>> @fake_grpc
+        ... def connect(fakes):
+        ...     import grpc
+        ...     return grpc.insecure_channel
+        >>> connect()
+        'channel'
+        >>> import importlib.util
+        >>> importlib.util.find_spec("grpc") is None
         True
     """
 

@@ -1,4 +1,4 @@
-"""``sm.patch``, ``sm.patch.object`` and ``sm.patch.dict``: ``unittest.mock.patch`` with a safe default.
+"""``sm.patch`` with ``.object``, ``.dict`` and ``.multiple``: ``unittest.mock.patch`` with a safe default.
 
 Differences from the stdlib, all on purpose:
 
@@ -10,6 +10,7 @@ Differences from the stdlib, all on purpose:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -22,7 +23,7 @@ from typing_extensions import final
 from saferemock._activation import Activation, stopall
 from saferemock._autospec import create_autospec, is_mock, is_mock_like
 from saferemock._missing import MISSING
-from saferemock._targets import missing_attribute, resolve, split_target, suggest
+from saferemock._targets import import_owner, missing_attribute, resolve, split_target, suggest
 from saferemock._undo import Journal, describe_owner, read_attr, untouched
 from saferemock.exceptions import (
     InvalidTargetError,
@@ -31,7 +32,7 @@ from saferemock.exceptions import (
     UnusedPatchError,
 )
 
-__all__ = ["DEFAULT", "Patch", "PatchDict", "patch", "settings"]
+__all__ = ["DEFAULT", "Patch", "PatchDict", "PatchMultiple", "patch", "settings"]
 
 T = TypeVar("T")
 DEFAULT: Any = mock.DEFAULT
@@ -143,7 +144,7 @@ class Patch(Activation[Any]):
         journal.setattr(owner, name, stored)
         require = settings.require_use if self._require_use is None else self._require_use
         if require and self._new is DEFAULT:
-            journal.after_close(lambda: self._check_used(new))
+            journal.after_close(functools.partial(self._check_used, new))
         return new
 
     def _replacement(self, owner: Any, name: str, raw: Any, exists: bool) -> tuple[Any, Any]:
@@ -209,6 +210,112 @@ class Patch(Activation[Any]):
                 "read an attribute of it, which usually means the code under test imports "
                 "the name from somewhere else; patch it where it is looked up."
             )
+
+
+@final
+class PatchMultiple(Activation[dict[str, Any]]):
+    """One ``sm.patch.multiple(...)``: several attributes of one object, patched and undone together.
+
+    Each attribute is one :class:`Patch` applied into the same journal, so they start
+    together (if one fails, those before it are undone) and stop together.  The
+    ``with`` block yields, and the decorator passes as keyword arguments, the mocks made
+    for the attributes given :data:`~saferemock.DEFAULT`; those are autospecced.
+
+    Example:
+        >>> import json, saferemock as sm
+        >>> patcher = sm.patch.multiple(json, dumps=sm.DEFAULT, loads=lambda text: {})
+        >>> with patcher as mocks:
+        ...     sorted(mocks), json.loads("[1]")
+        (['dumps'], {})
+        >>> @patcher
+        ... def render(dumps):
+        ...     dumps.return_value = "{}"
+        ...     return json.dumps([1])
+        >>> render(), json.dumps([1])
+        ('{}', '[1]')
+    """
+
+    _passes_keywords = True
+
+    def __init__(
+        self,
+        target: Any,
+        spec: Any,
+        create: bool,
+        spec_set: Any,
+        autospec: Any,
+        new_callable: Any,
+        require_use: bool | None,
+        values: dict[str, Any],
+    ) -> None:
+        __tracebackhide__ = True
+        super().__init__()
+        if isinstance(target, str):
+            if not all(part.isidentifier() for part in target.split(".")):
+                raise InvalidTargetError(
+                    f"Cannot patch.multiple({target!r}): the target must be a dotted name "
+                    "such as 'os.path' or 'myapp.models.User', or the object itself."
+                )
+            self._description = target
+        elif target is None:
+            raise InvalidTargetError(
+                "patch.multiple() takes the object to patch, not None: pass the module, "
+                "class or instance whose attributes to replace, or its dotted name."
+            )
+        else:
+            self._description = _qualname(target)
+        if not values:
+            raise TypeError(
+                f"patch.multiple({self._description!r}) needs the attributes to patch as "
+                "keyword arguments, such as dumps=sm.DEFAULT for an autospecced mock."
+            )
+        self._target = target
+        self._values = values
+        # How to make a mock applies to the mocks made for DEFAULT; a value given is used
+        # as it is, so it takes none of them (unittest.mock raises for autospec there).
+        self._parts = {
+            name: Patch(
+                functools.partial(self._locate, name),
+                f"{self._description}.{name}",
+                new,
+                spec if new is DEFAULT else None,
+                create,
+                spec_set if new is DEFAULT else None,
+                autospec if new is DEFAULT else None,
+                new_callable if new is DEFAULT else None,
+                require_use,
+                {},
+            )
+            for name, new in values.items()
+        }
+
+    @property
+    def target(self) -> str:
+        """The object whose attributes this patch replaces, as given or by name."""
+        return self._description
+
+    def describe(self) -> str:
+        return f"the patch.multiple of {self._description!r}"
+
+    def _locate(self, name: str) -> tuple[Any, str]:
+        __tracebackhide__ = True
+        target = self._target
+        if isinstance(target, str):
+            target = import_owner(target, target)
+        return target, name
+
+    def apply(self, journal: Journal) -> dict[str, Any]:
+        __tracebackhide__ = True
+        made: dict[str, Any] = {}
+        for name, part in self._parts.items():
+            value = part.apply(journal)
+            if self._values[name] is DEFAULT:
+                made[name] = value
+        return made
+
+    def mocks(self, value: dict[str, Any]) -> list[Any]:
+        given = [new for new in self._values.values() if new is not DEFAULT]
+        return [made for made in (*value.values(), *given) if is_mock_like(made)]
 
 
 def _is_mapping(value: object) -> bool:
@@ -403,7 +510,7 @@ class _PatchNamespace:
         __tracebackhide__ = True
         split_target(target)
         return Patch(
-            lambda: resolve(target),
+            functools.partial(resolve, target),
             target,
             new,
             spec,
@@ -495,6 +602,48 @@ class _PatchNamespace:
         """
         __tracebackhide__ = True
         return PatchDict(in_dict, values, clear, kwargs)
+
+    def multiple(
+        self,
+        target: Any,
+        spec: Any = None,
+        create: bool = False,
+        spec_set: Any = None,
+        autospec: Any = None,
+        new_callable: Any = None,
+        *,
+        require_use: bool | None = None,
+        **kwargs: Any,
+    ) -> PatchMultiple:
+        """Replace several attributes of ``target`` at once, as :func:`unittest.mock.patch.multiple`.
+
+        ``target`` is the object or its dotted name (``"myapp.settings"``, imported at
+        start); each keyword names an attribute and its replacement.  An attribute given
+        :data:`~saferemock.DEFAULT` gets a mock, autospecced from the original unless
+        ``autospec=False``, ``spec``, ``spec_set`` or ``new_callable`` say otherwise (these
+        apply only to those mocks).  The ``with`` block yields a dict of those mocks by
+        name; as a decorator they are passed as keyword arguments, as ``unittest.mock``
+        does.  ``create`` and ``require_use`` apply to every attribute.
+
+        Example:
+            >>> import os.path, saferemock as sm
+            >>> with sm.patch.multiple("os.path", exists=sm.DEFAULT, sep="|") as mocks:
+            ...     mocks["exists"].return_value = True
+            ...     os.path.exists("/nowhere"), os.path.sep
+            (True, '|')
+            >>> mocks["exists"].assert_called_once_with("/nowhere")
+            >>> os.path.exists("/nowhere"), os.path.sep
+            (False, '/')
+            >>> with sm.patch.multiple("os.path", exists=sm.DEFAULT):
+            ...     os.path.exists()
+            Traceback (most recent call last):
+            ...
+            TypeError: missing a required argument: 'path'
+        """
+        __tracebackhide__ = True
+        return PatchMultiple(
+            target, spec, create, spec_set, autospec, new_callable, require_use, kwargs
+        )
 
     @staticmethod
     def stopall() -> None:

@@ -20,6 +20,7 @@ import textwrap
 import unittest
 from collections.abc import Callable
 from typing import Any, Concatenate, TypeVar
+from unittest import mock
 
 from typing_extensions import ParamSpec, Self, final
 
@@ -32,12 +33,14 @@ from saferemock._async import (
     async_sequence,
 )
 from saferemock._attrs import fresh_attr
-from saferemock._autospec import create_autospec
+from saferemock._autospec import create_autospec, reset_mock
 from saferemock._builtins import patch_builtin
 from saferemock._caches import clear_caches
 from saferemock._fakeopen import fake_open
 from saferemock._modules import block_modules, fake_module_tree, fresh_import
 from saferemock._patch import patch
+from saferemock._spy import spy
+from saferemock._stubs import async_stub, stub
 from saferemock._undo import ROOT, Journal
 from saferemock.exceptions import SaferemockError
 
@@ -61,26 +64,61 @@ def _started(
     def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
         __tracebackhide__ = True
         owner: SafeMock = self if isinstance(self, SafeMock) else self._safemock
-        return owner._start(name, lambda: factory(*args, **kwargs))
+        return owner._start(name, functools.partial(factory, *args, **kwargs))
 
-    method.__doc__ = (
+    _describe(
+        method,
+        factory,
         f"Start ``saferemock.{name}`` at once; :meth:`SafeMock.close` undoes it.\n\n"
-        f"Takes the arguments of the factory and returns what its ``with`` block yields.\n\n"
-        f"Example:\n{textwrap.indent(textwrap.dedent(example).strip(), '    ')}\n"
+        "Takes the arguments of the factory and returns what its ``with`` block yields.",
+        example,
+    )
+    return method
+
+
+def _remembered(factory: Callable[P, T], example: str) -> Callable[Concatenate[Any, P], T]:
+    """A method that returns ``factory(...)``, a new mock, and keeps it for ``resetall()``."""
+    name = factory.__name__
+
+    @functools.wraps(factory)
+    def method(self: SafeMock, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        __tracebackhide__ = True
+        made = factory(*args, **kwargs)
+        if not self._closed:
+            self._made.append(made)
+        return made
+
+    _describe(
+        method,
+        factory,
+        f"Return ``saferemock.{name}(...)``, which changes nothing global; "
+        ":meth:`SafeMock.resetall` resets it.\n\nTakes the arguments of the factory.",
+        example,
+    )
+    return method
+
+
+def _describe(method: Any, factory: Callable[..., Any], summary: str, example: str) -> None:
+    """Give a method derived from ``factory`` its docstring and the factory's parameters."""
+    method.__doc__ = (
+        f"{summary}\n\nExample:\n{textwrap.indent(textwrap.dedent(example).strip(), '    ')}\n"
     )
     # The factory's parameters after self; __wrapped__ would make inspect drop the first.
     del method.__wrapped__
     signature = inspect.signature(factory)
     self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
-    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+    method.__signature__ = signature.replace(
         parameters=[self_parameter, *signature.parameters.values()]
     )
-    return method
 
 
 @final
 class _SafeMockPatch:
-    """``safemock.patch``: :data:`saferemock.patch` started at once, with ``.object`` and ``.dict``."""
+    """``safemock.patch``: :data:`saferemock.patch` started at once, with ``.object``, ``.dict``, ``.multiple``.
+
+    ``patch.context_manager`` (pytest-mock's) is not needed: each of these starts at once,
+    and a patch meant for one block is ``with sm.patch(...)``.
+    """
 
     __slots__ = ("_safemock",)
 
@@ -133,6 +171,21 @@ class _SafeMockPatch:
         "patch.dict",
     )
 
+    multiple = _started(
+        patch.multiple,
+        """
+        >>> import os.path, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     mocks = safemock.patch.multiple(os.path, exists=sm.DEFAULT, isfile=sm.DEFAULT)
+        ...     mocks["exists"].return_value = True
+        ...     os.path.exists("/nowhere"), sorted(mocks)
+        (True, ['exists', 'isfile'])
+        >>> os.path.exists("/nowhere")
+        False
+        """,
+        "patch.multiple",
+    )
+
 
 @final
 class SafeMock:
@@ -165,7 +218,7 @@ class SafeMock:
         saferemock.SaferemockError: Cannot call safemock.patch(): this SafeMock is closed, so nothing started now would be undone; use the safemock of a fixture or test that is still running, or create a new SafeMock.
     """
 
-    __slots__ = ("_closed", "_journal", "holder", "intentional", "patch")
+    __slots__ = ("_closed", "_journal", "_made", "holder", "intentional", "patch")
 
     intentional: bool
     """Whether the guard treats what this object changed as a deliberate, session-wide fake."""
@@ -174,7 +227,7 @@ class SafeMock:
     """Who closes this object (``"fixture 'safemock'"``), or None when the test itself must."""
 
     patch: _SafeMockPatch
-    """:data:`saferemock.patch`, started at once, with ``.object`` and ``.dict``."""
+    """:data:`saferemock.patch`, started at once, with ``.object``, ``.dict`` and ``.multiple``."""
 
     def __init__(self, *, intentional: bool = False, holder: str | None = None) -> None:
         self.intentional = intentional
@@ -182,6 +235,9 @@ class SafeMock:
         self.patch = _SafeMockPatch(self)
         self._journal: Journal | None = None
         self._closed = False
+        # The mocks create_autospec(), stub() and async_stub() made: nothing to undo, but
+        # resetall() resets them.
+        self._made: list[Any] = []
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self.active_runs())} active"
@@ -238,6 +294,70 @@ class SafeMock:
         if journal is not None:
             journal.undo()
 
+    def stop(self, mock: object) -> None:
+        """Undo the one primitive that returned ``mock``, as ``mocker.stop(mock)``.
+
+        ``mock`` is what a method returned (the mock of a patch or a spy, the dict of
+        ``patch.dict``) or a mock in the dict of ``patch.multiple``, which stops all of
+        that call.  The newest active one that returned it is undone; anything else
+        raises ``ValueError``, as pytest-mock does.
+
+        Example:
+            >>> import json, saferemock as sm
+            >>> with sm.SafeMock() as safemock:
+            ...     dumps = safemock.patch("json.dumps", return_value="x")
+            ...     loads = safemock.patch("json.loads", return_value=[])
+            ...     safemock.stop(dumps)
+            ...     json.dumps(1), json.loads("{}")
+            ('1', [])
+            >>> safemock = sm.SafeMock()
+            >>> safemock.stop(json.dumps)
+            Traceback (most recent call last):
+            ...
+            ValueError: Cannot stop <function dumps at 0x...>: nothing this safemock started and still holds returned it; pass the mock that one of its methods, such as safemock.patch(), returned, and stop it only once.
+        """
+        __tracebackhide__ = True
+        self._check_open("stop")
+        for run in reversed(self.active_runs()):
+            activation = run.activation
+            if run.value is mock or any(made is mock for made in activation.mocks(run.value)):
+                run.close()
+                return
+        raise ValueError(
+            f"Cannot stop {mock!r}: nothing this safemock started and still holds returned "
+            "it; pass the mock that one of its methods, such as safemock.patch(), returned, "
+            "and stop it only once."
+        )
+
+    def resetall(self, *, return_value: bool = False, side_effect: bool = False) -> None:
+        """Call ``reset_mock()`` on every mock this object made and still holds, as ``mocker.resetall()``.
+
+        That is the mocks of the patches, spies and other primitives still active, and
+        those ``create_autospec``, ``stub`` and ``async_stub`` returned.  ``return_value``
+        and ``side_effect`` are passed on to ``reset_mock()``; a spy keeps calling the
+        original and a ``fake_open`` keeps serving its files, with their calls forgotten.
+
+        Example:
+            >>> import json, saferemock as sm
+            >>> safemock = sm.SafeMock()
+            >>> dumps = safemock.patch("json.dumps", return_value="x")
+            >>> callback = safemock.stub("callback")
+            >>> json.dumps(1), callback(2)
+            ('x', <MagicMock name='callback()' id='...'>)
+            >>> safemock.resetall(return_value=True)
+            >>> dumps.call_count, callback.call_count
+            (0, 0)
+            >>> json.dumps(1)
+            <MagicMock name='dumps()' id='...'>
+            >>> safemock.close()
+        """
+        __tracebackhide__ = True
+        self._check_open("resetall")
+        for run in self.active_runs():
+            run.activation.reset(run.value, return_value=return_value, side_effect=side_effect)
+        for made in self._made:
+            reset_mock(made, return_value=return_value, side_effect=side_effect)
+
     def close(self, *, failed: bool = False) -> None:
         """Undo everything started, newest first, and refuse further use; closing twice is a no-op.
 
@@ -255,6 +375,7 @@ class SafeMock:
         """
         __tracebackhide__ = True
         self._closed = True
+        self._made.clear()
         journal, self._journal = self._journal, None
         if journal is not None:
             journal.close(failed=failed)
@@ -385,14 +506,89 @@ class SafeMock:
         """,
     )
 
+    spy = _started(
+        spy,
+        """
+        >>> import json, saferemock as sm
+        >>> with sm.SafeMock() as safemock:
+        ...     loads = safemock.spy(json, "loads")
+        ...     json.loads("[1]")
+        [1]
+        >>> loads.assert_called_once_with("[1]")
+        >>> loads.spy_return
+        [1]
+        """,
+    )
+
     # -- factories of new mocks: nothing global changes, so nothing to undo ---------------
 
-    create_autospec = staticmethod(create_autospec)
+    create_autospec = _remembered(
+        create_autospec,
+        """
+        >>> import json, saferemock as sm
+        >>> safemock = sm.SafeMock()
+        >>> dumps = safemock.create_autospec(json.dumps, return_value="{}")
+        >>> dumps({"a": 1})
+        '{}'
+        >>> dumps(1, 2, 3)
+        Traceback (most recent call last):
+        ...
+        TypeError: too many positional arguments
+        >>> safemock.resetall()
+        >>> dumps.call_count
+        0
+        """,
+    )
+
+    stub = _remembered(
+        stub,
+        """
+        >>> import saferemock as sm
+        >>> safemock = sm.SafeMock()
+        >>> on_done = safemock.stub("on_done")
+        >>> def finish(callback):
+        ...     callback("ok", code=0)
+        >>> finish(on_done)
+        >>> on_done.assert_called_once_with("ok", code=0)
+        >>> safemock.resetall()
+        >>> on_done.called
+        False
+        """,
+    )
+
+    async_stub = _remembered(
+        async_stub,
+        """
+        >>> import asyncio, saferemock as sm
+        >>> safemock = sm.SafeMock()
+        >>> on_message = safemock.async_stub("on_message")
+        >>> async def consume(handler):
+        ...     await handler({"id": 1})
+        >>> asyncio.run(consume(on_message))
+        >>> on_message.assert_awaited_once_with({"id": 1})
+        """,
+    )
+
     async_return = staticmethod(async_return)
     async_raise = staticmethod(async_raise)
     async_sequence = staticmethod(async_sequence)
     async_context_manager = staticmethod(async_context_manager)
     async_iterator = staticmethod(async_iterator)
+
+    # -- unittest.mock's own names, so a test needs one import (``safemock.MagicMock``) ----
+
+    Mock = mock.Mock
+    MagicMock = mock.MagicMock
+    NonCallableMock = mock.NonCallableMock
+    NonCallableMagicMock = mock.NonCallableMagicMock
+    AsyncMock = mock.AsyncMock
+    PropertyMock = mock.PropertyMock
+    call = mock.call
+    ANY = mock.ANY
+    DEFAULT = mock.DEFAULT
+    sentinel = mock.sentinel
+    mock_open = staticmethod(mock.mock_open)
+    seal = staticmethod(mock.seal)
 
 
 class SafeMockTestCase(unittest.TestCase):

@@ -123,12 +123,24 @@ class UndoError(SaferemockError):
 
 
 class SaferemockWarning(UserWarning):
-    """Something saferemock noticed and handled without raising, such as a slot it refused to clobber.
+    """The base of every warning saferemock reports: match it to handle them all.
+
+    The pollution guard reports through pytest's warnings summary, never through
+    ``warnings.warn``, so a ``conftest.py`` hook, not ``-W error``, is where to act on them.
 
     Example:
         >>> import warnings, saferemock as sm
-        >>> issubclass(sm.SaferemockWarning, UserWarning)
-        True
+        >>> seen = []
+        >>> def pytest_warning_recorded(warning_message, when, nodeid, location):
+        ...     if issubclass(warning_message.category, sm.SaferemockWarning):
+        ...         seen.append(nodeid)
+        >>> report = sm.SaferemockLeakWarning("saferemock: ...")
+        >>> pytest_warning_recorded(
+        ...     warnings.WarningMessage(report, type(report), "test_x.py", 3),
+        ...     "runtest", "test_x.py::test_x", None,
+        ... )
+        >>> seen
+        ['test_x.py::test_x']
     """
 
     __module__ = "saferemock"
@@ -137,10 +149,21 @@ class SaferemockWarning(UserWarning):
 class SaferemockLeakWarning(SaferemockWarning):
     """The pollution guard found state a test or test file left behind.
 
+    In warn mode each leak shows in pytest's warnings summary as one of these, at the
+    culprit's file and line; a ``conftest.py`` hook can collect them, say for a CI report.
+
     Example:
-        >>> import saferemock as sm
-        >>> issubclass(sm.SaferemockLeakWarning, sm.SaferemockWarning)
-        True
+        >>> import warnings, saferemock as sm
+        >>> def pytest_warning_recorded(warning_message, when, nodeid, location):
+        ...     if warning_message.category is sm.SaferemockLeakWarning:
+        ...         where = f"{warning_message.filename}:{warning_message.lineno}"
+        ...         print(f"{where}: {warning_message.message}")
+        >>> report = sm.SaferemockLeakWarning("saferemock: sys.modules['boto3'] was left a mock")
+        >>> pytest_warning_recorded(
+        ...     warnings.WarningMessage(report, type(report), "tests/test_monitor.py", 7),
+        ...     "collect", "tests/test_monitor.py", None,
+        ... )
+        tests/test_monitor.py:7: saferemock: sys.modules['boto3'] was left a mock
     """
 
     __module__ = "saferemock"

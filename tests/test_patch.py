@@ -593,3 +593,130 @@ def test_a_class_decorator_stacks_onto_an_inherited_wrapper_without_changing_it(
 
     assert Child().test_it() == 2
     assert Base().test_it() == 1
+
+
+# -- patch.multiple -------------------------------------------------------------------------
+
+
+def test_patch_multiple_yields_the_mocks_made_for_default_autospecced() -> None:
+    with sm.patch.multiple(patchtargets, greet=sm.DEFAULT, fetch=sm.DEFAULT, CONSTANT=7) as mocks:
+        assert sorted(mocks) == ["fetch", "greet"]
+        assert patchtargets.greet is mocks["greet"]
+        assert patchtargets.CONSTANT == 7
+        mocks["greet"].return_value = "hi"
+        assert patchtargets.use_greet() == "hi"
+        with pytest.raises(TypeError, match="too many positional arguments"):
+            patchtargets.greet("a", "b")
+        assert asyncio.run(patchtargets.fetch("url")) is mocks["fetch"].return_value
+        mocks["fetch"].assert_awaited_once_with("url")
+    mocks["greet"].assert_called_once_with("world")
+    assert patchtargets.CONSTANT == 42
+
+
+def test_patch_multiple_takes_a_dotted_name_imported_at_start() -> None:
+    patcher = sm.patch.multiple("patchtargets.Service", class_value="patched")
+    assert Service.class_value == "service"
+    with patcher as mocks:
+        assert mocks == {}
+        assert Service.class_value == "patched"
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch.multiple("patchtargetz.Service", class_value=1).start()
+    assert str(info.value) == (
+        "Cannot resolve 'patchtargetz.Service': no module named 'patchtargetz'; did you "
+        "mean 'patchtargets'?"
+    )
+
+
+def test_patch_multiple_keeps_descriptors_and_creates_with_create_true() -> None:
+    with sm.patch.multiple(Service, static=sm.DEFAULT, extra=1, create=True) as mocks:
+        mocks["static"].return_value = 5
+        assert Service.static(1) == 5
+        assert Service("h").static(2) == 5
+        assert Service.extra == 1  # type: ignore[attr-defined]
+    assert "extra" not in vars(Service)
+    assert isinstance(vars(Service)["static"], staticmethod)
+
+
+def test_patch_multiple_makes_settings_apply_only_to_the_mocks_it_makes() -> None:
+    # unittest.mock raises for autospec=True beside a value given; the value is used as is.
+    given = mock.Mock()
+    with sm.patch.multiple(
+        patchtargets, greet=sm.DEFAULT, use_greet=given, new_callable=mock.NonCallableMock
+    ) as mocks:
+        assert type(mocks["greet"]).__mro__[1] is mock.NonCallableMock
+        assert patchtargets.use_greet is given
+    with sm.patch.multiple(patchtargets, greet=sm.DEFAULT, autospec=False) as mocks:
+        patchtargets.greet(1, 2, 3)
+    with sm.patch.multiple(patchtargets, greet=sm.DEFAULT, spec_set=["x"]) as mocks:
+        with pytest.raises(AttributeError):
+            mocks["greet"].y = 1
+
+
+def test_patch_multiple_undoes_the_attributes_before_one_that_fails() -> None:
+    snap = Snapshot(patchtargets)
+    with pytest.raises(sm.TargetAttributeError) as info:
+        sm.patch.multiple(patchtargets, greet=sm.DEFAULT, gret=sm.DEFAULT).start()
+    assert str(info.value) == (
+        "module 'patchtargets' has no attribute 'gret'; did you mean 'greet'? Pass "
+        "create=True to add it."
+    )
+    snap.assert_unchanged()
+
+
+def test_patch_multiple_as_a_decorator_passes_the_mocks_by_keyword() -> None:
+    @sm.patch.multiple(patchtargets, greet=sm.DEFAULT, CONSTANT=1)
+    @sm.patch("patchtargets.fetch")
+    def check(fetch: Any, *, greet: Any) -> tuple[Any, ...]:
+        return fetch, greet, patchtargets.CONSTANT
+
+    fetch, greet, constant = check()
+    assert constant == 1
+    assert (fetch.__name__, greet.__name__) == ("fetch", "greet")
+    assert patchtargets.CONSTANT == 42
+
+    @sm.patch.multiple("patchtargets", greet=sm.DEFAULT)
+    async def check_async(greet: Any) -> str:
+        greet.return_value = "async"
+        return patchtargets.use_greet()
+
+    assert asyncio.run(check_async()) == "async"
+    # As unittest.mock: pytest must not take the keyword-passed mocks for fixtures'
+    # positional slots.
+    assert check.patchings == [check.patchings[0]]
+
+
+def test_patch_multiple_require_use_names_each_unused_attribute() -> None:
+    with pytest.raises(sm.UnusedPatchError) as info:
+        with sm.patch.multiple(
+            patchtargets, greet=sm.DEFAULT, use_greet=sm.DEFAULT, require_use=True
+        ):
+            patchtargets.use_greet()
+    assert str(info.value) == (
+        "The patch of 'patchtargets.greet' was never used: nothing called it or read an "
+        "attribute of it, which usually means the code under test imports the name from "
+        "somewhere else; patch it where it is looked up."
+    )
+
+
+def test_patch_multiple_rejects_bad_arguments_with_the_fix() -> None:
+    with pytest.raises(TypeError) as empty:
+        sm.patch.multiple(patchtargets)
+    assert str(empty.value) == (
+        "patch.multiple('patchtargets') needs the attributes to patch as keyword "
+        "arguments, such as dumps=sm.DEFAULT for an autospecced mock."
+    )
+    with pytest.raises(sm.InvalidTargetError) as none:
+        sm.patch.multiple(None, greet=1)
+    assert str(none.value) == (
+        "patch.multiple() takes the object to patch, not None: pass the module, class or "
+        "instance whose attributes to replace, or its dotted name."
+    )
+    with pytest.raises(sm.InvalidTargetError) as dotted:
+        sm.patch.multiple("patchtargets..Service", greet=1)
+    assert str(dotted.value) == (
+        "Cannot patch.multiple('patchtargets..Service'): the target must be a dotted name "
+        "such as 'os.path' or 'myapp.models.User', or the object itself."
+    )
+    with pytest.raises(ValueError, match="Cannot use 'autospec' and 'new_callable' together"):
+        sm.patch.multiple(patchtargets, greet=sm.DEFAULT, autospec=True, new_callable=mock.Mock)
+    assert repr(sm.patch.multiple(Service, x=1).target) == "'Service'"

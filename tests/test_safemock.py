@@ -100,6 +100,9 @@ FACTORIES = [
     "async_sequence",
     "async_context_manager",
     "async_iterator",
+    "stub",
+    "async_stub",
+    "spy",
 ]
 
 
@@ -118,7 +121,7 @@ def test_each_method_shows_the_signature_of_its_factory(name: str) -> None:
     assert _parameters(getattr(sm.SafeMock(), name)) == _parameters(getattr(sm, name))
 
 
-@pytest.mark.parametrize("name", ["__call__", "object", "dict"])
+@pytest.mark.parametrize("name", ["__call__", "object", "dict", "multiple"])
 def test_patch_methods_have_the_signatures_of_sm_patch(name: str) -> None:
     bound = getattr(sm.SafeMock().patch, name)
     assert _parameters(bound) == _parameters(getattr(sm.patch, name))
@@ -230,6 +233,19 @@ def test_patch_dict_returns_the_mapping_and_restores_items() -> None:
         assert os.environ["SAFEMOCK_TEST"] == "1"
     snap.assert_unchanged()
     assert target == {"keep": 1, "drop": 2}
+
+
+def test_patch_multiple_returns_the_dict_of_mocks_and_close_restores() -> None:
+    snap = Snapshot(patchtargets, Service)
+    with sm.SafeMock() as safemock:
+        mocks = safemock.patch.multiple(patchtargets, greet=sm.DEFAULT, CONSTANT=1)
+        assert mocks == {"greet": patchtargets.greet}
+        assert patchtargets.CONSTANT == 1
+        made = safemock.patch.multiple("patchtargets.Service", static=sm.DEFAULT)
+        made["static"].return_value = 3
+        assert Service.static(1) == 3
+        assert [run.value for run in safemock.active_runs()] == [mocks, made]
+    snap.assert_unchanged()
 
 
 def test_patch_namespace_is_bound_to_its_safemock() -> None:
@@ -400,6 +416,64 @@ def test_fake_open_serves_files_and_close_restores_open() -> None:
         local = safemock.fake_open({"a": "A"}, module=patchtargets, strict=False)
         assert vars(patchtargets)["open"] is local
     snap.assert_unchanged()
+
+
+# -- resetall and stop ---------------------------------------------------------------------
+
+
+def test_resetall_forgets_calls_of_every_primitive_but_keeps_what_they_work_by() -> None:
+    with sm.SafeMock() as safemock:
+        fake = safemock.fake_open({"config.yaml": "debug: true"})
+        fresh = safemock.fresh_attr(Service, "prop")
+        dumps = safemock.patch("json.dumps", return_value="x")
+        env = safemock.patch.dict(os.environ, {"SAFEMOCK_TEST": "1"})
+        with open("config.yaml") as f:
+            f.read()
+        Service("h").prop
+        json.dumps(1)
+        safemock.resetall(return_value=True, side_effect=True)
+        assert (fake.call_count, fresh.call_count, dumps.call_count) == (0, 0, 0)
+        with open("config.yaml") as f:
+            assert f.read() == "debug: true"
+        assert env["SAFEMOCK_TEST"] == "1"
+
+
+def test_resetall_leaves_what_was_stopped_and_what_close_forgot() -> None:
+    safemock = sm.SafeMock()
+    stopped = safemock.patch("json.dumps")
+    json.dumps(1)
+    safemock.stop(stopped)
+    safemock.resetall()
+    assert stopped.call_count == 1
+    callback = safemock.stub()
+    callback()
+    safemock.close()
+    callback()
+    assert callback.call_count == 2
+
+
+def test_stop_raises_what_closing_the_primitive_raises_and_forgets_it() -> None:
+    safemock = sm.SafeMock()
+    greet = safemock.patch("patchtargets.greet", require_use=True)
+    with pytest.raises(sm.UnusedPatchError):
+        safemock.stop(greet)
+    assert safemock.active_runs() == []
+    with pytest.raises(ValueError, match=r"^Cannot stop <function greet at 0x"):
+        safemock.stop(greet)
+    safemock.close()
+
+
+def test_stop_undoes_the_newest_primitive_that_returned_the_value() -> None:
+    with sm.SafeMock() as safemock:
+        given = mock.Mock()
+        safemock.patch.object(patchtargets, "greet", given)
+        safemock.patch.object(patchtargets, "use_greet", given)
+        safemock.stop(given)
+        assert patchtargets.greet is given
+        assert patchtargets.use_greet is not given
+        created = safemock.create_autospec(json.loads)
+        with pytest.raises(ValueError):
+            safemock.stop(created)
 
 
 # -- fresh_attr and clear_caches ----------------------------------------------------------
@@ -608,6 +682,9 @@ METHOD_CALLS: list[tuple[str, Any]] = [
     ("fresh_attr", lambda s: s.fresh_attr("json.dumps")),
     ("clear_caches", lambda s: s.clear_caches("json")),
     ("stopall", lambda s: s.stopall()),
+    ("resetall", lambda s: s.resetall()),
+    ("stop", lambda s: s.stop(json.dumps)),
+    ("spy", lambda s: s.spy(json, "dumps")),
 ]
 
 
@@ -617,6 +694,7 @@ def test_the_factories_of_new_mocks_still_work_on_a_closed_safemock() -> None:
     safemock.close()
     assert safemock.create_autospec(json.dumps, return_value="x")([]) == "x"
     assert asyncio.run(safemock.async_return(1)()) == 1
+    assert safemock.stub("late")() is not None
 
 
 @pytest.mark.parametrize(("method", "call"), METHOD_CALLS, ids=[m for m, _ in METHOD_CALLS])

@@ -1,0 +1,105 @@
+"""Failures that saferemock raises for the user show the user's lines, never saferemock's.
+
+Every frame between the user's line and the ``raise`` carries ``__tracebackhide__``, so
+pytest prints the test's line (or nothing but the error, at a fixture's teardown) and
+not ~25 lines of saferemock's own source.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import textwrap
+
+import pytest
+
+import saferemock
+
+QUIET = ("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:xdist")
+QUIET += ("-p", "no:hypothesispytest", "-p", "no:randomly")
+
+PACKAGE = pathlib.Path(saferemock.__file__).resolve().parent
+OWN_SOURCE = {
+    line.strip()
+    for path in PACKAGE.glob("*.py")
+    for line in path.read_text(encoding="utf-8").splitlines()
+    if len(line.strip()) > 12
+}
+
+SUITE = """\
+import json
+
+import saferemock as sm
+
+
+def test_unused_in_the_fixture(safemock):
+    safemock.patch("json.dumps", require_use=True)
+
+
+def test_two_unused_in_the_fixture(safemock):
+    safemock.patch("json.dumps", require_use=True)
+    safemock.patch("json.loads", require_use=True)
+
+
+def test_misspelt_attribute(safemock):
+    safemock.patch("json.dump_s")
+
+
+def test_misspelt_module(safemock):
+    safemock.patch("jsonn.dumps")
+
+
+def test_unused_with_block():
+    with sm.patch("json.dumps", require_use=True):
+        pass
+
+
+@sm.patch("json.dumps", require_use=True)
+def test_unused_decorator(dumps):
+    pass
+
+
+def test_unused_started_then_stopall():
+    sm.patch("json.dumps", require_use=True).start()
+    sm.stopall()
+
+
+def test_closed_safemock():
+    safemock = sm.SafeMock()
+    safemock.close()
+    safemock.patch("json.dumps")
+
+
+def test_stop_of_an_unknown_mock(safemock):
+    safemock.stop(object())
+
+
+def test_spy_on_a_missing_attribute(safemock):
+    safemock.spy(json, "dump_s")
+
+"""
+
+
+@pytest.mark.parametrize("style", ["auto", "long", "short"])
+def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style: str) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest(*QUIET, f"--tb={style}")
+    result.assert_outcomes(passed=2, failed=8, errors=2)
+    output = result.stdout.str()
+    assert re.findall(r"\S*saferemock[\\/]\w+\.py\S*", output) == []
+    shown = [line.lstrip(">").strip() for line in result.stdout.lines]
+    suite = textwrap.dedent(SUITE)
+    own = OWN_SOURCE - {line.strip() for line in suite.splitlines()}
+    assert sorted({line for line in shown if line in own}) == []
+    # Each failure still points at the user's own line.
+    for line in (
+        'safemock.patch("json.dump_s")',
+        'safemock.patch("jsonn.dumps")',
+        'with sm.patch("json.dumps", require_use=True):',
+        "sm.stopall()",
+        'safemock.patch("json.dumps")',
+        "safemock.stop(object())",
+        'safemock.spy(json, "dump_s")',
+    ):
+        assert line in suite
+        assert any(shown_line.endswith(line) for shown_line in shown), line
