@@ -439,11 +439,13 @@ class Lists(Kind):
             what = f"{shown} was removed from {name}"
         else:
             what = f"{shown} was added to {name}"
-        fix = (
-            "use monkeypatch.syspath_prepend(...) instead"
-            if name == "sys.path"
-            else f"use safemock.patch.object(sys, {name.rpartition('.')[2]!r}, [...]) instead"
-        )
+        if name != "sys.path":
+            fix = f"use safemock.patch.object(sys, {name.rpartition('.')[2]!r}, [...]) instead"
+        elif context.phase in ("import", "collection"):
+            # A module body has no monkeypatch; a path the whole run needs is configuration.
+            fix = "put it in a conftest.py or the pythonpath ini option instead"
+        else:
+            fix = "use monkeypatch.syspath_prepend(...) instead"
         return Finding(name, what, fix)
 
     def locate_key(self, key: tuple[str, Any], finding: Finding) -> object:

@@ -202,7 +202,7 @@ def _require_use(config: Config) -> bool:
 # What a subject the guard reports looks like: sys.modules['x'], os.environ['X'],
 # builtins.x, sys.path, a dotted attribute or patch target, patch.dict(...).
 _SUBJECT: Final = re.compile(
-    r"sys\.modules\[.+\]|os\.environ\[.+\]|patch\.dict\(.+\)|[\w*][\w.*]*(\.[\w*]+)*"
+    r"sys\.modules\[.+\]|os\.environ\[.+\]|patch\.dict\(.+\)|[\w*]+(\.[\w*]+)+"
 )
 
 

@@ -9,18 +9,14 @@ this run.
 from __future__ import annotations
 
 import builtins
-import re
 import sys
 import textwrap
 
 import pytest
+from pluginreport import QUIET, failures, report
 from statecheck import stacked_on
 
 from saferemock._patch import settings
-
-# Plugins this suite does not need: fewer plugins, faster in-process runs.
-QUIET = ("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:xdist")
-QUIET += ("-p", "no:hypothesispytest", "-p", "no:randomly")
 
 PHASES = ("conftest", "collection", "setup", "call", "teardown")
 
@@ -67,31 +63,6 @@ def test_zz_cleanup():
     for name in [n for n in os.environ if n.startswith("GUARD_")]:
         del os.environ[name]
 """
-
-
-def report(result: pytest.RunResult) -> list[str]:
-    """The lines of the saferemock section of the terminal summary ([] when absent)."""
-    lines = result.stdout.lines
-    for index, line in enumerate(lines):
-        if re.fullmatch(r"=+ saferemock: \d+ leaks? =+", line):
-            end = index + 1
-            while (
-                end < len(lines)
-                and not lines[end].startswith("(")
-                and not lines[end].startswith("=")
-            ):
-                end += 1
-            return lines[index + 1 : end]
-    return []
-
-
-def failures(result: pytest.RunResult) -> set[str]:
-    """The FAILED and ERROR lines of the short test summary, without their messages."""
-    return {
-        line.split(" - ")[0]
-        for line in result.stdout.lines
-        if line.startswith(("FAILED ", "ERROR "))
-    }
 
 
 def indent(text: str, spaces: int) -> str:

@@ -8,7 +8,7 @@ when it is rerun, and a leak that each attempt makes again is reported once.
 from __future__ import annotations
 
 import pytest
-from test_plugin import failures, report
+from pluginreport import failures, report
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:xdist")
 QUIET += ("-p", "no:hypothesispytest", "-p", "no:randomly", "-p", "no:flaky")

@@ -1,0 +1,410 @@
+"""The guard tells the truth: what real libraries do is not a leak, what tests do is.
+
+Each stand-in library below does, in a few lines, what a real one was seen doing on a
+real suite (Cython's runtime modules, cffi's ``Lib`` object, cryptography's
+self-replacing deprecation wrapper, ``pyexpat``'s submodule aliases, a package's star
+import rebinding a submodule's name, coverage's ``sys.modules`` singleton).  They live
+under ``lib/site-packages`` in the pytester directory, which the guard treats as
+installed code, as it would a virtualenv's.  Every healthy suite must give no report in
+warn and strict mode; every leaky one must name its culprit at the statement that made
+the leak.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pluginreport import QUIET, failures, report
+
+LIBRARIES = {
+    # A Cython extension registers its runtime modules, made without a spec.
+    "fastlib/__init__": """\
+        import sys, types
+
+        for name in ("_cython_3_1_2", "cython_runtime"):
+            sys.modules.setdefault(name, types.ModuleType(name))
+
+
+        def speed():
+            return 1
+        """,
+    # cffi's out-of-line module registers itself and its Lib object.
+    "cffilib/__init__": """\
+        import sys, types
+
+
+        class Lib:
+            pass
+
+
+        _ffi = types.ModuleType("_cffilib_ffi")
+        _ffi.lib = Lib()
+        sys.modules["_cffilib_ffi"] = _ffi
+        sys.modules["_cffilib_ffi.lib"] = _ffi.lib
+        """,
+    # cryptography's utils.deprecated(): a module replaces its own entry while imported.
+    "deprecating/__init__": """\
+        from deprecating import old
+        """,
+    "deprecating/old": """\
+        import sys, types
+
+        VALUE = 1
+
+
+        class _ModuleWithDeprecations(types.ModuleType):
+            def __init__(self, module):
+                super().__init__(module.__name__)
+                self.__dict__["_module"] = module
+
+            def __getattr__(self, attr):
+                return getattr(self._module, attr)
+
+
+        sys.modules[__name__] = _ModuleWithDeprecations(sys.modules[__name__])
+        """,
+    # pyexpat: C submodules without a spec, aliased under a second package's names.
+    "xmlish/__init__": """\
+        import sys, types
+
+        errors = types.ModuleType("_xmlish_c.errors")
+        model = types.ModuleType("_xmlish_c.model")
+        for part in (errors, model):
+            sys.modules[part.__name__] = part
+            sys.modules[__name__ + part.__name__[len("_xmlish_c"):]] = part
+        """,
+    # coverage keeps a process-wide singleton in sys.modules, made by a plugin's hook.
+    "singleton_plugin": """\
+        import sys, types
+
+
+        def pytest_configure(config):
+            the_one = types.ModuleType("$singleton.the_one")
+            sys.modules["$singleton.the_one"] = the_one
+
+
+        def pytest_sessionstart(session):
+            sys.modules["$singleton.the_other"] = types.ModuleType("$singleton.the_other")
+        """,
+}
+
+# pyparsing's own suite: the package's star imports rebind a submodule's name (its
+# ``warnings`` submodule) to the stdlib module of the same name.
+PROJECT = {
+    "starpkg/__init__": """\
+        from .warnings import *
+        from .util import *
+        """,
+    "starpkg/warnings": """\
+        __all__ = ["warn_once"]
+
+
+        def warn_once():
+            return "once"
+        """,
+    "starpkg/util": """\
+        import warnings
+
+
+        def helper():
+            return warnings
+        """,
+}
+
+HEALTHY_TESTS = """\
+    import sys
+
+    import cffilib
+    import deprecating
+    import starpkg
+
+
+    def test_libraries_imported_at_collection():
+        assert deprecating.old.VALUE == 1
+        assert starpkg.warnings is sys.modules["warnings"]
+
+
+    def test_libraries_imported_lazily_inside_a_test():
+        import fastlib
+        import xmlish
+
+        assert fastlib.speed() == 1
+        assert sys.modules["xmlish.errors"] is xmlish.errors
+
+
+    def test_a_library_imported_inside_a_fixture(lazy_lib):
+        assert lazy_lib.speed() == 1
+    """
+
+CONFTEST = """\
+    import importlib
+
+    import pytest
+
+
+    @pytest.fixture
+    def lazy_lib():
+        return importlib.import_module("fastlib")
+    """
+
+
+def write(pytester: pytest.Pytester, files: dict[str, str], under: str = "") -> None:
+    pytester.makepyfile(**{f"{under}{name}": text for name, text in files.items()})
+
+
+@pytest.fixture
+def libraries(pytester: pytest.Pytester) -> pytest.Pytester:
+    write(pytester, LIBRARIES, under="lib/site-packages/")
+    write(pytester, PROJECT)
+    pytester.syspathinsert(pytester.path / "lib" / "site-packages")
+    pytester.syspathinsert()
+    return pytester
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_what_libraries_and_plugins_do_to_sys_modules_is_not_a_leak(
+    libraries: pytest.Pytester, mode: str
+) -> None:
+    libraries.makeconftest(CONFTEST)
+    libraries.makepyfile(test_healthy=HEALTHY_TESTS)
+    result = libraries.runpytest(*QUIET, "-p", "singleton_plugin", f"--saferemock-guard={mode}")
+    result.assert_outcomes(passed=3)
+    assert report(result) == []
+    assert failures(result) == set()
+
+
+LEAKY_TESTS = {
+    "conftest": """\
+        import os, sys
+        from unittest.mock import MagicMock
+
+        sys.path.append("/nowhere/conftest")
+        os.environ = MagicMock()
+        """,
+    "app/__init__": "",
+    "app/clock": """\
+        import time
+
+
+        def pause():
+            time.sleep(1)
+        """,
+    "app/real": "VALUE = 1\n",
+    "test_module_level": """\
+        import sys
+        from unittest.mock import MagicMock
+
+        import app.clock
+        import app.real
+
+        app.clock.time = MagicMock()
+        sys.modules["hardware"] = app.real
+        sys.path.insert(0, "/nowhere/collection")
+
+
+        def test_nothing():
+            pass
+        """,
+    "test_calls": """\
+        import asyncio
+        import json
+        import sys
+        import time
+        from unittest.mock import MagicMock
+
+
+        def test_sleep_patched_by_hand():
+            time.sleep = MagicMock()
+
+
+        def test_subprocess_patched_by_hand():
+            asyncio.create_subprocess_shell = MagicMock()
+
+
+        def test_a_function_of_the_test_left_on_json():
+            def fake_dumps(value):
+                return "{}"
+
+            json.dumps = fake_dumps
+
+
+        def test_sys_path_and_meta_path():
+            sys.path.append("/nowhere/call")
+            sys.meta_path.append(MagicMock())
+        """,
+}
+
+
+MORE = {
+    "lib/site-packages/fakefs/__init__": """\
+        import sys
+
+
+        class FakePathModule:
+            pass
+
+
+        _PATH = FakePathModule()
+
+
+        def patch_everything():
+            # Every fake module goes into sys.modules, and cleanup forgets the new keys.
+            sys.modules["Path"] = _PATH
+        """,
+    "app/hw/__init__": """\
+        import sys
+        from unittest.mock import MagicMock
+
+        sys.modules["RPi"] = MagicMock()
+        """,
+    "app/uses_cloud": """\
+        try:
+            import cloudsdk
+        except ImportError:
+            cloudsdk = None
+        """,
+    "test_hw_one": """\
+        import app.hw
+
+
+        def test_one():
+            pass
+        """,
+    "test_hw_two": """\
+        import app.hw
+
+
+        def test_two():
+            pass
+        """,
+    "test_libs": """\
+        import fakefs
+
+
+        def test_fakefs_first():
+            fakefs.patch_everything()
+
+
+        def test_fakefs_again():
+            fakefs.patch_everything()
+        """,
+    "test_reload": """\
+        import importlib
+
+        import app.uses_cloud
+        import saferemock as sm
+
+
+        def test_reload_under_a_fake():
+            with sm.fake_module_tree(["cloudsdk"]):
+                importlib.reload(app.uses_cloud)
+        """,
+}
+
+
+def test_leaks_made_by_hand_are_named_at_their_statement(pytester: pytest.Pytester) -> None:
+    # In a subprocess: these leaks are real, and would reach this run in-process.
+    write(pytester, LEAKY_TESTS)
+    result = pytester.runpytest_subprocess(*QUIET, "--saferemock-guard=warn")
+    result.assert_outcomes(passed=5)
+    assert report(result) == [
+        "conftest.py:5 (conftest import): os.environ was replaced by a MagicMock; use "
+        "safemock.patch.dict(os.environ, {...}) or monkeypatch.setenv(...) instead",
+        "test_module_level.py:7 (collection): app.clock.time is a MagicMock; use "
+        "safemock.patch('app.clock.time') instead, undone at teardown",
+        "test_module_level.py:8 (collection): sys.modules['hardware'] is the module "
+        "'app.real', under another name; list hardware in the saferemock_fake_modules ini "
+        "option for a session-wide fake, or use safemock.fake_module_tree(['hardware']) in "
+        "a fixture",
+        "test_module_level.py:9 (collection): '/nowhere/collection' was added to sys.path; "
+        "put it in a conftest.py or the pythonpath ini option instead",
+        "test_calls.py::test_a_function_of_the_test_left_on_json: json.dumps is the "
+        "function 'test_a_function_of_the_test_left_on_json.<locals>.fake_dumps' from a "
+        "test file; use safemock.patch('json.dumps', new=...) instead, undone at teardown",
+        "test_calls.py::test_sleep_patched_by_hand: time.sleep is a MagicMock; use "
+        "safemock.patch('time.sleep') instead, undone at teardown",
+        "test_calls.py::test_subprocess_patched_by_hand: asyncio.create_subprocess_shell is "
+        "a MagicMock; use safemock.patch('asyncio.create_subprocess_shell') instead, undone "
+        "at teardown",
+        "test_calls.py::test_sys_path_and_meta_path: '/nowhere/call' was added to sys.path; "
+        "use monkeypatch.syspath_prepend(...) instead",
+        "test_calls.py::test_sys_path_and_meta_path: a MagicMock was added to sys.meta_path; "
+        "use safemock.patch.object(sys, 'meta_path', [...]) instead",
+    ]
+    # The conftest's sys.path entry is how many projects make themselves importable.
+    assert "/nowhere/conftest" not in result.stdout.str()
+
+
+PACKAGE_LEAK = (
+    "app/hw/__init__.py:4 (import): sys.modules['RPi'] is a MagicMock; list RPi in the "
+    "saferemock_fake_modules ini option for a session-wide fake, or use "
+    "safemock.fake_module_tree(['RPi']) in a fixture"
+)
+LIBRARY_LEAK = (
+    "test_libs.py::test_fakefs_first: sys.modules['Path'] is a FakePathModule object, not "
+    "a module; fakefs made it, not the test: accept it with saferemock_accept = "
+    "sys.modules['Path'] in the ini file, or run the call that makes it inside "
+    "safemock.patch.dict(sys.modules) / monkeypatch so it is undone"
+)
+RELOAD_LEAK = (
+    "test_reload.py::test_reload_under_a_fake: app.uses_cloud.cloudsdk is a saferemock fake "
+    "of 'cloudsdk', outliving its fake_module_tree; reload it inside "
+    "safemock.fresh_import('app.uses_cloud', fakes=[...]) instead, undone at teardown"
+)
+
+
+@pytest.fixture
+def more(pytester: pytest.Pytester) -> pytest.Pytester:
+    write(pytester, MORE)
+    pytester.syspathinsert(pytester.path / "lib" / "site-packages")
+    return pytester
+
+
+def test_each_leak_is_reported_once_at_its_origin(more: pytest.Pytester) -> None:
+    # A package imported by two test files leaks once, on its own line; a library that
+    # puts one object back on every use is named as its maker, once.
+    result = more.runpytest(*QUIET, "--saferemock-guard=warn")
+    result.assert_outcomes(passed=5)
+    assert report(result) == [PACKAGE_LEAK, LIBRARY_LEAK, RELOAD_LEAK]
+
+
+def test_strict_mode_fails_only_the_tests_that_can_fix_their_leak(more: pytest.Pytester) -> None:
+    result = more.runpytest(*QUIET, "--saferemock-guard=strict")
+    result.assert_outcomes(passed=5, errors=1)
+    assert failures(result) == {"ERROR test_reload.py::test_reload_under_a_fake"}
+    assert report(result) == [
+        PACKAGE_LEAK + " (strict mode left it in place: the rest of the run may depend on "
+        "it, so undoing it would only make later tests fail)",
+        LIBRARY_LEAK + " (strict mode left it in place: the library makes it again on every use)",
+        RELOAD_LEAK,
+    ]
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_accepted_leaks_are_not_reported_and_do_not_fail_the_run(more: pytest.Pytester) -> None:
+    more.makeini(
+        """\
+        [pytest]
+        saferemock_accept =
+            sys.modules['Path']
+            sys.modules['R*']
+        """
+    )
+    more.path.joinpath("test_reload.py").unlink()
+    result = more.runpytest(*QUIET, "--saferemock-guard=strict")
+    result.assert_outcomes(passed=4)
+    assert report(result) == []
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_an_accept_pattern_that_names_no_leak_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsaferemock_accept = Path\n")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest(*QUIET)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: saferemock_accept (ini option) lists 'Path', which is not a leak as the "
+            "report names it: write sys.modules['name'], os.environ['NAME'], builtins.name, "
+            "sys.path or module.attribute, one per line, with * as a wildcard."
+        ]
+    )
