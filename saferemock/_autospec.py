@@ -1027,11 +1027,27 @@ def create_autospec(
         spec = type(spec)
     if not unsafe:
         _check_setting_keywords(spec, kwargs, kwargs.get("name", _name))
+    made = _without_laziness(spec, spec_set, instance, _parent, _name, unsafe, kwargs)
+    if made is not None:
+        return made
+    return _lazy_autospec(spec, spec_set, instance, _parent, _name, unsafe, kwargs)
+
+
+def _without_laziness(
+    spec: Any,
+    spec_set: Any,
+    instance: bool,
+    parent: Any,
+    name: Any,
+    unsafe: bool,
+    kwargs: dict[str, Any],
+) -> Any:
+    """The autospec of a spec with nothing to be lazy about, or None to build one lazily."""
     if type(spec) in _FUNCTION_TYPES and not instance and _PLAIN_CONFIG.issuperset(kwargs):
-        made = _autospec_function(spec, spec_set, _parent, _name, unsafe, kwargs)
+        made = _autospec_function(spec, spec_set, parent, name, unsafe, kwargs)
         if made is not None:
             return made
-    if (
+    if not (
         spec is None
         or _std._is_instance_mock(spec)
         or isinstance(spec, _FUNCTION_TYPES)
@@ -1039,15 +1055,25 @@ def create_autospec(
         or inspect.isdatadescriptor(spec)
         or not _CONSTRUCTOR_ARGS.isdisjoint(kwargs)
     ):
-        # Nothing to be lazy about, or an option the lazy path does not model.
-        made = mock.create_autospec(
-            spec, spec_set, instance, _parent, _name, unsafe=unsafe, **kwargs
-        )
-        # type() rather than isinstance(): a mock specced from a function claims to be one.
-        if type(made) is types.FunctionType and made.__code__.co_flags & inspect.CO_COROUTINE:
-            return _check_async_calls_eagerly(made, spec)
-        return made
+        return None
+    # Nothing to be lazy about, or an option the lazy path does not model.
+    made = mock.create_autospec(spec, spec_set, instance, parent, name, unsafe=unsafe, **kwargs)
+    # type() rather than isinstance(): a mock specced from a function claims to be one.
+    if type(made) is types.FunctionType and made.__code__.co_flags & inspect.CO_COROUTINE:
+        return _check_async_calls_eagerly(made, spec)
+    return made
 
+
+def _lazy_autospec(
+    spec: Any,
+    spec_set: Any,
+    instance: bool,
+    _parent: Any,
+    _name: Any,
+    unsafe: bool,
+    kwargs: dict[str, Any],
+) -> Any:
+    """Build the mock of a class or an object whose attributes are specced when read."""
     _features()
     is_type = isinstance(spec, type)
     spec_kwargs: dict[str, Any] = {"spec_set": spec} if spec_set else {"spec": spec}
@@ -1082,7 +1108,21 @@ def create_autospec(
     _apply_signature(info, spec, new, is_type, instance)
     if _parent is not None and not instance:
         _parent._mock_children[_name] = new
+    _settle_children(new, state, instance, kwargs)
+    state.ready = True
+    if _parent is not None:
+        _mark_self_similar(new, "return_value" if _name == "()" else _name)
+    if kwargs:
+        # Python 3.13 applies kwargs again once the children exist (gh-90848); before,
+        # `return_value.method.return_value=...` was silently dropped.  saferemock
+        # applies them on every version: a mock must do what it was configured to do.
+        new.configure_mock(**kwargs)
+    return new
 
+
+def _settle_children(new: Any, state: _Lazy, instance: bool, kwargs: dict[str, Any]) -> None:
+    """Put what the constructor's kwargs configured in step with what the stdlib builds."""
+    spec, info = state.spec, state.info
     children = new.__dict__["_mock_children"]
     if children:
         # Children that kwargs configured while the mock was built: the stdlib's loop
@@ -1093,21 +1133,12 @@ def create_autospec(
             except AttributeError:
                 continue
             del children[entry]
-    if is_type and not instance and "return_value" not in kwargs:
+    if state.is_type and not instance and "return_value" not in kwargs:
         if new.__dict__["_mock_return_value"] is _DEFAULT:
             state.return_spec = True
         else:  # kwargs configured `return_value.x`: the stdlib replaces it, so do we
             new.return_value = create_autospec(
-                spec, spec_set, instance=True, _name="()", _parent=new, unsafe=unsafe
+                spec, state.spec_set, instance=True, _name="()", _parent=new, unsafe=state.unsafe
             )
     for entry in info.eager:
         _build_child(new, state, entry, children, eager=True)
-    state.ready = True
-    if _parent is not None:
-        _mark_self_similar(new, "return_value" if _name == "()" else _name)
-    if kwargs:
-        # Python 3.13 applies kwargs again once the children exist (gh-90848); before,
-        # `return_value.method.return_value=...` was silently dropped.  saferemock
-        # applies them on every version: a mock must do what it was configured to do.
-        new.configure_mock(**kwargs)
-    return new
