@@ -37,7 +37,7 @@ from saferemock._activation import Activation
 from saferemock._autospec import create_autospec, is_mock, is_mock_like
 from saferemock._missing import MISSING
 from saferemock._patch import DEFAULT, patch
-from saferemock._targets import resolve, split_target, suggest
+from saferemock._targets import dotted_target, label, locate, suggest
 from saferemock._undo import Journal, describe_owner, read_attr, untouched
 from saferemock.exceptions import InvalidTargetError, TargetAttributeError
 
@@ -50,14 +50,6 @@ _SPEC_FIELDS = ("_spec_class", "_spec_set", "_spec_signature", "_mock_methods", 
 _SIGNATURE_FIELDS = ("_mock_check_sig", "__signature__")
 
 _PROPERTY_TYPES = (property, functools.cached_property)
-
-
-def _label(obj: object) -> str:
-    if isinstance(obj, types.ModuleType):
-        return obj.__name__
-    if isinstance(obj, type):
-        return obj.__qualname__
-    return f"<{type(obj).__qualname__} object>"
 
 
 def _class_attribute(klass: type, name: str) -> object:
@@ -217,14 +209,7 @@ class FreshAttr(Activation[Any]):
         __tracebackhide__ = True
         super().__init__()
         if isinstance(target, str):
-            if attribute is not None:
-                raise InvalidTargetError(
-                    f"Cannot use attribute={attribute!r} with the dotted target {target!r}; "
-                    f"write the whole path as {target + '.' + str(attribute)!r} or pass the "
-                    "object itself."
-                )
-            split_target(target)
-            self._description = target
+            self._description = dotted_target(target, attribute)
         else:
             if attribute is None:
                 raise InvalidTargetError(
@@ -236,7 +221,7 @@ class FreshAttr(Activation[Any]):
                 raise TypeError(
                     f"fresh_attr() takes the attribute name as a string, not {attribute!r}."
                 )
-            self._description = f"{_label(target)}.{attribute}"
+            self._description = f"{label(target)}.{attribute}"
         if not isinstance(autospec, bool):
             raise TypeError(f"fresh_attr() takes autospec=True or False, not {autospec!r}.")
         self._target = target
@@ -255,10 +240,7 @@ class FreshAttr(Activation[Any]):
 
     def _locate(self) -> tuple[Any, str]:
         __tracebackhide__ = True
-        if isinstance(self._target, str):
-            return resolve(self._target)
-        assert self._attribute is not None
-        return self._target, self._attribute
+        return locate(self._target, self._attribute)
 
     def apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True

@@ -24,7 +24,6 @@ import contextvars
 import functools
 import inspect
 import itertools
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,7 +32,7 @@ from typing_extensions import final
 from saferemock._activation import Activation
 from saferemock._autospec import create_autospec, is_mock_like
 from saferemock._missing import MISSING
-from saferemock._targets import resolve, split_target, suggest
+from saferemock._targets import dotted_target, label, locate, suggest
 from saferemock._undo import Journal, describe_owner, untouched
 from saferemock.exceptions import InvalidTargetError, SaferemockError, TargetAttributeError
 
@@ -44,14 +43,6 @@ __all__ = ["Spy", "spy"]
 _CALLED_ON: contextvars.ContextVar[tuple[object, type] | None] = contextvars.ContextVar(
     "saferemock_spy_called_on", default=None
 )
-
-
-def _label(obj: object) -> str:
-    if isinstance(obj, types.ModuleType):
-        return obj.__name__
-    if isinstance(obj, type):
-        return obj.__qualname__
-    return f"<{type(obj).__qualname__} object>"
 
 
 @final
@@ -194,14 +185,7 @@ class Spy(Activation[Any]):
         __tracebackhide__ = True
         super().__init__()
         if isinstance(target, str):
-            if attribute is not None:
-                raise InvalidTargetError(
-                    f"Cannot use attribute={attribute!r} with the dotted target {target!r}; "
-                    f"write the whole path as {target + '.' + str(attribute)!r} or pass the "
-                    "object itself."
-                )
-            split_target(target)
-            self._description = target
+            self._description = dotted_target(target, attribute)
         else:
             if target is None:
                 raise InvalidTargetError(
@@ -216,7 +200,7 @@ class Spy(Activation[Any]):
                 )
             if not isinstance(attribute, str):
                 raise TypeError(f"spy() takes the attribute name as a string, not {attribute!r}.")
-            self._description = f"{_label(target)}.{attribute}"
+            self._description = f"{label(target)}.{attribute}"
         self._target = target
         self._attribute = attribute
         self._duplicate_iterators = bool(duplicate_iterators)
@@ -233,10 +217,7 @@ class Spy(Activation[Any]):
 
     def _locate(self) -> tuple[Any, str]:
         __tracebackhide__ = True
-        if isinstance(self._target, str):
-            return resolve(self._target)
-        assert self._attribute is not None
-        return self._target, self._attribute
+        return locate(self._target, self._attribute)
 
     def apply(self, journal: Journal) -> Any:
         __tracebackhide__ = True

@@ -114,3 +114,33 @@ def missing_attribute(owner: object, name: str) -> TargetAttributeError:
     hint = suggest(name, [candidate for candidate in dir(owner) if candidate != name])
     fix = f"{hint} Pass create=True to add it." if hint else "; pass create=True to add it."
     return TargetAttributeError(f"{describe_owner(owner)} has no attribute {name!r}{fix}")
+
+
+def label(obj: object) -> str:
+    """Name an owner for messages: ``json``, ``Service``, ``<Service object>``."""
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    if isinstance(obj, type):
+        return obj.__qualname__
+    return f"<{type(obj).__qualname__} object>"
+
+
+def dotted_target(target: str, attribute: object) -> str:
+    """Check a dotted target given without an attribute name, and return it."""
+    if attribute is not None:
+        raise InvalidTargetError(
+            f"Cannot use attribute={attribute!r} with the dotted target {target!r}; "
+            f"write the whole path as {target + '.' + str(attribute)!r} or pass the "
+            "object itself."
+        )
+    split_target(target)
+    return target
+
+
+def locate(target: object, attribute: str | None) -> tuple[Any, str]:
+    """The owner and the name of a target given dotted or as an object and a name."""
+    __tracebackhide__ = True
+    if isinstance(target, str):
+        return resolve(target)
+    assert attribute is not None
+    return target, attribute

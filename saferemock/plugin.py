@@ -574,9 +574,7 @@ def _test_lines(items: list[Item]) -> Callable[[str, int], Culprit | None]:
         if code is not None:
             lines = [line for _, _, line in code.co_lines() if line is not None]
             last = max(lines, default=code.co_firstlineno)
-            spans.setdefault(code.co_filename, []).append(
-                (code.co_firstlineno, last, item.nodeid)
-            )
+            spans.setdefault(code.co_filename, []).append((code.co_firstlineno, last, item.nodeid))
     for rows in spans.values():
         rows.sort()
 
