@@ -60,3 +60,17 @@ def use_greet() -> str:
 
 def getcwd() -> str:
     return os.getcwd()
+
+
+class Meta(type):
+    """A metaclass with a data descriptor: patching it must go through the setter."""
+
+    _level = "meta"
+
+    @property
+    def level(cls) -> str:
+        return cls._level
+
+    @level.setter
+    def level(cls, value: str) -> None:
+        cls._level = value

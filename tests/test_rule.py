@@ -21,6 +21,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from patchtargets import Meta
 from statecheck import Snapshot, active_runs, engine_is_idle
 
 import saferemock as sm
@@ -502,18 +503,6 @@ def test_threads_patching_one_slot_always_end_with_the_original() -> None:
 
 
 # -- descriptors on the metaclass and type attributes -------------------------------------------
-
-
-class Meta(type):
-    _level = "meta"
-
-    @property
-    def level(cls) -> str:
-        return cls._level
-
-    @level.setter
-    def level(cls, value: str) -> None:
-        cls._level = value
 
 
 class Configured(metaclass=Meta):

@@ -31,24 +31,13 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from patchtargets import Meta
 from statecheck import engine_is_idle
 
 import saferemock as sm
 from saferemock._foreign import watch
 
 _VALUES = count()
-
-
-class Meta(type):
-    _level = "meta original"
-
-    @property
-    def level(cls) -> str:
-        return cls._level
-
-    @level.setter
-    def level(cls, value: str) -> None:
-        cls._level = value
 
 
 class Owner(metaclass=Meta):
