@@ -8,7 +8,7 @@ someone else set in the meantime.
 starts, and this marker is what stops pytest from warning that it can no longer rewrite
 the package's asserts; under ``-W error`` that warning would end the run.)
 
-Example:
+Examples:
     >>> import json, saferemock as sm
     >>> with sm.patch("json.dumps", return_value="{}"):
     ...     json.dumps({})
