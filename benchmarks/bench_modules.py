@@ -9,7 +9,7 @@ process has that many), then times, in interleaved rounds, the enter and exit of
   objects built once outside the loop (the cheapest stdlib equivalent, doing much less);
 * the same ``patch.dict`` with three ``MagicMock()`` values, as conftest hacks write it.
 
-Target (issue 3): saferemock at most 3x the cheapest ``patch.dict``.
+Target: saferemock at most 3x the cheapest ``patch.dict``.
 """
 
 from __future__ import annotations

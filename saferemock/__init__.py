@@ -8,7 +8,7 @@ someone else set in the meantime.
 starts, and this marker is what stops pytest from warning that it can no longer rewrite
 the package's asserts; under ``-W error`` that warning would end the run.)
 
-Example:
+Examples:
     >>> import json, saferemock as sm
     >>> with sm.patch("json.dumps", return_value="{}"):
     ...     json.dumps({})
@@ -37,7 +37,7 @@ from saferemock._activation import scope, stopall
 from saferemock._autospec import create_autospec
 from saferemock._patch import Patch, PatchDict, PatchMultiple, patch
 
-# -- modules (issue 3) --
+# -- modules --
 # isort: split
 from saferemock._modules import (
     BlockModules,
@@ -49,22 +49,22 @@ from saferemock._modules import (
 )
 from saferemock.exceptions import ModuleTreeError
 
-# -- builtins (issue 4) --
+# -- builtins --
 # isort: split
 from saferemock._builtins import PatchBuiltin, patch_builtin
 from saferemock._fakeopen import FakeFiles, FakeOpen, fake_open
 from saferemock.exceptions import FakeFilesError
 
-# -- attrs (issue 4) --
+# -- attrs --
 # isort: split
 from saferemock._attrs import FreshAttr, fresh_attr
 
-# -- caches (issue 4) --
+# -- caches --
 # isort: split
 from saferemock._caches import CachesCleared, ClearCaches, clear_caches
 from saferemock.exceptions import CacheTargetError
 
-# -- async (issue 5) --
+# -- async --
 # isort: split
 from saferemock._async import (
     async_context_manager,
@@ -81,7 +81,7 @@ from saferemock._spy import Spy, spy
 from saferemock._stubs import async_stub, stub
 
 # isort: split
-# -- plugin support (issue 6) --
+# -- plugin support --
 from saferemock._safemock import SafeMock, SafeMockTestCase
 from saferemock.exceptions import (
     InvalidTargetError,
@@ -113,7 +113,7 @@ __all__ = [
     "patch",
     "scope",
     "stopall",
-    # -- __all__ modules (issue 3) --
+    # -- __all__ modules --
     "BlockModules",
     "FakeModuleTree",
     "FreshImport",
@@ -121,22 +121,22 @@ __all__ = [
     "block_modules",
     "fake_module_tree",
     "fresh_import",
-    # -- __all__ builtins (issue 4) --
+    # -- __all__ builtins --
     "FakeFiles",
     "FakeFilesError",
     "FakeOpen",
     "PatchBuiltin",
     "fake_open",
     "patch_builtin",
-    # -- __all__ attrs (issue 4) --
+    # -- __all__ attrs --
     "FreshAttr",
     "fresh_attr",
-    # -- __all__ caches (issue 4) --
+    # -- __all__ caches --
     "CacheTargetError",
     "CachesCleared",
     "ClearCaches",
     "clear_caches",
-    # -- __all__ async (issue 5) --
+    # -- __all__ async --
     "SequenceExhaustedError",
     "async_context_manager",
     "async_iterator",
@@ -148,7 +148,7 @@ __all__ = [
     "async_stub",
     "spy",
     "stub",
-    # -- __all__ plugin support (issue 6) --
+    # -- __all__ plugin support --
     "SafeMock",
     "SafeMockTestCase",
     # -- __all__ unittest.mock's own names, re-exported --

@@ -368,7 +368,7 @@ def stopall() -> None:
     left alone, and so are ``with`` blocks and decorated calls.  Every one is stopped even
     if some fail; the failures are raised together as :class:`~saferemock.UndoError`.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> _ = sm.patch("json.dumps").start()
         >>> _ = sm.patch("json.loads").start()
@@ -399,7 +399,7 @@ class scope(Activation[None]):
     (in this thread or task) belongs to it; activations already stopped inside are
     skipped, and the rest are stopped newest first, exceptions or not.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> original = json.dumps
         >>> with sm.scope():

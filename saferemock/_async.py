@@ -151,7 +151,7 @@ def async_return(value: Any = None, *, spec: Callable[..., Any] | None = None) -
     the mock replaces it unbound.  ``value`` is stored as is: a mock passed in is not
     re-parented.
 
-    Example:
+    Examples:
         >>> import asyncio, saferemock as sm
         >>> async def fetch_user(user_id: int) -> dict[str, str]: ...
         >>> fetch = sm.async_return({"name": "Alice"}, spec=fetch_user)
@@ -172,7 +172,7 @@ def async_raise(exc: ExceptionLike, *, spec: Callable[..., Any] | None = None) -
 
     ``spec`` works as for :func:`async_return`.
 
-    Example:
+    Examples:
         >>> import asyncio, saferemock as sm
         >>> connect = sm.async_raise(ConnectionError("refused"))
         >>> asyncio.run(connect("db"))
@@ -232,7 +232,7 @@ def async_sequence(*items: Any, spec: Callable[..., Any] | None = None) -> mock.
     ``StopIteration``/``StopAsyncIteration`` that the code under test could mistake for
     the end of an iteration.  ``spec`` works as for :func:`async_return`.
 
-    Example:
+    Examples:
         >>> import asyncio, saferemock as sm
         >>> get = sm.async_sequence(TimeoutError, "ok")
         >>> async def retry() -> str:
@@ -284,7 +284,7 @@ def async_context_manager(
     ``__aenter__`` and ``__aexit__`` are ``AsyncMock`` children, so their awaits can be
     asserted.  Plain ``with`` and ``for`` fail, as they would on the real object.
 
-    Example:
+    Examples:
         >>> import asyncio, saferemock as sm
         >>> session = sm.async_context_manager(enter="connection")
         >>> async def use() -> str:
@@ -430,7 +430,7 @@ def async_iterator(items: Iterable[Any], *, spec: Callable[..., Any] | None = No
     last call returned) for the calls; ``mock_calls`` lists every call's steps, as
     ``call(...)``, ``call().__anext__()``, ``call().aclose()``.
 
-    Example:
+    Examples:
         >>> import asyncio, saferemock as sm
         >>> async def pages(query: str): yield []
         >>> fake = sm.async_iterator([["a", "b"], ["c"]], spec=pages)

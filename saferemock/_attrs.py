@@ -190,7 +190,7 @@ class FreshAttr(Activation[Any]):
     Each activation makes a brand-new mock, so what one use configured never reaches the
     next.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> fresh_loads = sm.fresh_attr("json.loads")
         >>> with fresh_loads as loads:
@@ -398,7 +398,7 @@ def fresh_attr(
     ``autospec=False`` gives plain mocks instead; ``new`` puts that object in place, ``None``
     included (and the decorator then passes no extra argument).
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> with sm.fresh_attr(json, "dumps") as dumps:
         ...     dumps.return_value = "{}"

@@ -1007,7 +1007,7 @@ def create_autospec(
     (``return_valu=1``) raises ``AttributeError`` unless the spec has that name or
     ``unsafe=True`` is given.
 
-    Example:
+    Examples:
         >>> import http.client, saferemock as sm
         >>> conn = sm.create_autospec(http.client.HTTPConnection)
         >>> conn("example.com").request("GET", "/")

@@ -419,7 +419,7 @@ def check_builtin_name(name: object) -> str:
 class PatchBuiltin(Activation[Any]):
     """One ``sm.patch_builtin(...)``; see :func:`patch_builtin`.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> patcher = sm.patch_builtin("input", return_value="yes")
         >>> answer = patcher.start()
@@ -510,7 +510,7 @@ def patch_builtin(
     given) and with ``start()``/``stop()``; :func:`~saferemock.scope` and
     :func:`~saferemock.stopall` undo it.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> with sm.patch_builtin("input", return_value="yes") as fake_input:
         ...     input("Continue? ")

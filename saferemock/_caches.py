@@ -233,7 +233,7 @@ class CachesCleared:
     Iterating, ``len()`` and ``in`` work on :attr:`names`; :attr:`skipped` lists the
     targets that ``missing_ok=True`` let through (not imported, or holding no cache).
 
-    Example:
+    Examples:
         >>> import functools, saferemock as sm
         >>> @functools.cache
         ... def answer():
@@ -273,7 +273,7 @@ class ClearCaches(Activation[CachesCleared]):
 
     One object, active as often as it is entered: each entry clears the caches again.
 
-    Example:
+    Examples:
         >>> import functools, saferemock as sm
         >>> @functools.cache
         ... def settings() -> dict[str, str]:
@@ -399,7 +399,7 @@ def clear_caches(*targets: Target, missing_ok: bool = False) -> ClearCaches:
     caches are cleared again, with any cache that appeared meanwhile.  As a decorator it
     passes no extra argument.
 
-    Example:
+    Examples:
         >>> import functools, saferemock as sm
         >>> calls = []
         >>> @functools.lru_cache(maxsize=None)

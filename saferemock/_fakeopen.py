@@ -151,7 +151,7 @@ class FakeFiles(MutableMapping[str, Contents]):
     (``./a.txt``, an absolute path, a ``pathlib.Path``) finds it.  Keys are listed as
     first given, normalised: absolute, or relative to the current working directory.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> with sm.fake_open({"./config.yaml": "debug: true"}) as fake:
         ...     fake.files["config.yaml"]
@@ -522,7 +522,7 @@ class FakeOpen(Activation[Any]):
 
     Each activation serves a fresh copy of the files given; see :func:`fake_open`.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> faker = sm.fake_open({"a.txt": "A"})
         >>> fake = faker.start()
@@ -607,7 +607,7 @@ def fake_open(
     it to that module.  ``os.open``, C extensions and file descriptors (``open(3)``) are
     not faked.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> with sm.fake_open({"config.yaml": "debug: true"}) as fake:
         ...     with open("config.yaml") as f:

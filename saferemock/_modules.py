@@ -502,7 +502,7 @@ def _normalize(tree: object) -> tuple[_Layout, dict[str, Entry]]:
 class FakeModuleTree(Activation[Mapping[str, types.ModuleType]]):
     """One ``sm.fake_module_tree(...)``; see :func:`fake_module_tree`.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> fake_grpc = sm.fake_module_tree({"grpc": {"insecure_channel": "channel"}})
         >>> @fake_grpc
@@ -662,7 +662,7 @@ def fake_module_tree(
     Works as a context manager (yielding the name-to-module mapping), as a decorator
     (passing that mapping as an extra argument) and with ``start()``/``stop()``.
 
-    Example:
+    Examples:
         >>> import sys, saferemock as sm
         >>> with sm.fake_module_tree(["confluent_kafka.schema_registry.avro"]) as fakes:
         ...     from confluent_kafka.schema_registry.avro import AvroDeserializer
@@ -723,7 +723,7 @@ class _Block:
 class BlockModules(Activation[None]):
     """One ``sm.block_modules(...)``; see :func:`block_modules`.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> blocker = sm.block_modules("ujson")
         >>> blocker.names
@@ -801,7 +801,7 @@ def block_modules(*names: str, evict: bool = True) -> BlockModules:
     exit, as ``mock.patch.dict(sys.modules, {name: None})`` would; ``evict=False`` keeps
     it.  Context manager, decorator, or ``start()``/``stop()``.
 
-    Example:
+    Examples:
         >>> import importlib.util, saferemock as sm
         >>> with sm.block_modules("json"):
         ...     importlib.util.find_spec("json") is None
@@ -839,7 +839,7 @@ _FRESH_EVICT_CHOICES: Final = ("dependents", "all")
 class FreshImport(Activation[types.ModuleType]):
     """One ``sm.fresh_import(...)``; see :func:`fresh_import`.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> importer = sm.fresh_import("json", env={"JSON_DEBUG": "1"})
         >>> importer.name
@@ -1096,7 +1096,7 @@ def fresh_import(
     importing, so the rule cannot see what it captured; the price is that objects made
     inside become instances of classes no longer in ``sys.modules``.
 
-    Example:
+    Examples:
         >>> import json, sys, saferemock as sm
         >>> with sm.fresh_import("json", env={"JSON_DEBUG": "1"}) as fresh:
         ...     fresh is json, fresh is sys.modules["json"]

@@ -67,7 +67,7 @@ class Patch(Activation[Any]):
 
     Made by :data:`patch` and ``patch.object``; nothing changes until it is activated.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> patcher = sm.patch("json.dumps", return_value="[]")
         >>> patcher.target, patcher.active
@@ -221,7 +221,7 @@ class PatchMultiple(Activation[dict[str, Any]]):
     ``with`` block yields, and the decorator passes as keyword arguments, the mocks made
     for the attributes given :data:`~saferemock.DEFAULT`; those are autospecced.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> patcher = sm.patch.multiple(json, dumps=sm.DEFAULT, loads=lambda text: {})
         >>> with patcher as mocks:
@@ -332,7 +332,7 @@ def _is_mapping(value: object) -> bool:
 class PatchDict(Activation[Any]):
     """One ``sm.patch.dict(...)``: a context manager, decorator and start/stop.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> settings = {"debug": False}
         >>> patcher = sm.patch.dict(settings, debug=True)
@@ -436,7 +436,7 @@ def _check_environ(values: Mapping[Any, Any]) -> None:
 class _PatchNamespace:
     """Replace an attribute for a block: ``sm.patch``, with ``.object`` and ``.dict`` beside it.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> with sm.patch("json.dumps", return_value="{}") as dumps:
         ...     json.dumps({"a": 1})
@@ -495,7 +495,7 @@ class _PatchNamespace:
         missing attribute raises unless ``create=True``, and ``require_use=True`` raises at
         exit if nothing used the mock.  The module part is imported at start, not here.
 
-        Example:
+        Examples:
             >>> import json, saferemock as sm
             >>> with sm.patch("json.dumps", return_value="{}") as dumps:
             ...     json.dumps({"a": 1})
@@ -538,7 +538,7 @@ class _PatchNamespace:
     ) -> Patch:
         """Replace ``attribute`` of the object ``target``, as :func:`unittest.mock.patch.object`.
 
-        Example:
+        Examples:
             >>> import json, saferemock as sm
             >>> with sm.patch.object(json, "loads", return_value={}) as loads:
             ...     json.loads("[]")
@@ -591,7 +591,7 @@ class _PatchNamespace:
         patches of the same keys that are still active keep their values.  As a
         decorator it passes no extra argument.
 
-        Example:
+        Examples:
             >>> import os, saferemock as sm
             >>> with sm.patch.dict(os.environ, {"APP_MODE": "test"}):
             ...     os.environ["APP_MODE"]
@@ -625,7 +625,7 @@ class _PatchNamespace:
         name; as a decorator they are passed as keyword arguments, as ``unittest.mock``
         does.  ``create`` and ``require_use`` apply to every attribute.
 
-        Example:
+        Examples:
             >>> import os.path, saferemock as sm
             >>> with sm.patch.multiple("os.path", exists=sm.DEFAULT, sep="|") as mocks:
             ...     mocks["exists"].return_value = True
@@ -649,7 +649,7 @@ class _PatchNamespace:
     def stopall() -> None:
         """Stop what ``start()`` began and nothing else owns (same as :func:`saferemock.stopall`).
 
-        Example:
+        Examples:
             >>> import json, saferemock as sm
             >>> _ = sm.patch("json.dumps").start()
             >>> sm.patch.stopall()

@@ -101,7 +101,7 @@ def _remembered(factory: Callable[P, T], example: str) -> Callable[Concatenate[A
 def _describe(method: Any, factory: Callable[..., Any], summary: str, example: str) -> None:
     """Give a method derived from ``factory`` its docstring and the factory's parameters."""
     method.__doc__ = (
-        f"{summary}\n\nExample:\n{textwrap.indent(textwrap.dedent(example).strip(), '    ')}\n"
+        f"{summary}\n\nExamples:\n{textwrap.indent(textwrap.dedent(example).strip(), '    ')}\n"
     )
     # The factory's parameters after self; __wrapped__ would make inspect drop the first.
     del method.__wrapped__
@@ -202,7 +202,7 @@ class SafeMock:
     pollution guard never reports; ``holder`` names the owner that closes the object
     (a fixture), so the guard leaves what it holds alone until then.
 
-    Example:
+    Examples:
         >>> import json, os, saferemock as sm
         >>> safemock = sm.SafeMock()
         >>> dumps = safemock.patch("json.dumps", return_value="[]")
@@ -250,7 +250,7 @@ class SafeMock:
     def closed(self) -> bool:
         """Whether :meth:`close` ran; a closed object refuses to start anything.
 
-        Example:
+        Examples:
             >>> import saferemock as sm
             >>> safemock = sm.SafeMock()
             >>> safemock.close()
@@ -264,7 +264,7 @@ class SafeMock:
 
         Each has the ``activation`` that was started and the ``value`` it returned.
 
-        Example:
+        Examples:
             >>> import saferemock as sm
             >>> with sm.SafeMock() as safemock:
             ...     dumps = safemock.patch("json.dumps")
@@ -280,7 +280,7 @@ class SafeMock:
         Every step runs even when some fail; the failures are raised together as one
         :class:`~saferemock.UndoError`.
 
-        Example:
+        Examples:
             >>> import json, saferemock as sm
             >>> with sm.SafeMock() as safemock:
             ...     _ = safemock.patch("json.dumps", return_value="x")
@@ -302,7 +302,7 @@ class SafeMock:
         that call.  The newest active one that returned it is undone; anything else
         raises ``ValueError``, as pytest-mock does.
 
-        Example:
+        Examples:
             >>> import json, saferemock as sm
             >>> with sm.SafeMock() as safemock:
             ...     dumps = safemock.patch("json.dumps", return_value="x")
@@ -337,7 +337,7 @@ class SafeMock:
         and ``side_effect`` are passed on to ``reset_mock()``; a spy keeps calling the
         original and a ``fake_open`` keeps serving its files, with their calls forgotten.
 
-        Example:
+        Examples:
             >>> import json, saferemock as sm
             >>> safemock = sm.SafeMock()
             >>> dumps = safemock.patch("json.dumps", return_value="x")
@@ -364,7 +364,7 @@ class SafeMock:
         ``failed=True`` says the test already failed, so post-undo checks such as
         ``require_use`` stay quiet instead of adding a second error.
 
-        Example:
+        Examples:
             >>> import json, saferemock as sm
             >>> safemock = sm.SafeMock()
             >>> _ = safemock.patch("json.dumps", return_value="x")
@@ -601,7 +601,7 @@ class SafeMockTestCase(unittest.TestCase):
     fakes shared by a whole class, create a ``SafeMock()`` in ``setUpClass`` and register
     its ``close`` with ``cls.addClassCleanup``.
 
-    Example:
+    Examples:
         >>> import json, unittest, saferemock as sm
         >>> class Test(sm.SafeMockTestCase):
         ...     def setUp(self):
@@ -621,7 +621,7 @@ class SafeMockTestCase(unittest.TestCase):
     def safemock(self) -> SafeMock:
         """This test's :class:`SafeMock`, created on first access and closed by a cleanup.
 
-        Example:
+        Examples:
             >>> import os, unittest, saferemock as sm
             >>> class Test(sm.SafeMockTestCase):
             ...     def test_it(self):

@@ -163,7 +163,7 @@ class Spy(Activation[Any]):
 
     Each activation makes a new spy; see :func:`spy`.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> spying = sm.spy(json, "dumps")
         >>> with spying as dumps:
@@ -332,7 +332,7 @@ def spy(target: object, attribute: str | None = None, *, duplicate_iterators: bo
 
     When the block ends the original is back exactly, as with :data:`~saferemock.patch`.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> with sm.spy("json.dumps") as dumps:
         ...     json.dumps({"a": 1})

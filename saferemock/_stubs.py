@@ -22,7 +22,7 @@ def stub(name: str | None = None) -> mock.MagicMock:
     so it is callable, records every call, and has no attributes a function lacks.
     ``name`` shows in its ``repr`` and in assertion messages.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> on_done = sm.stub("on_done")
         >>> def download(url, callback):
@@ -43,7 +43,7 @@ def async_stub(name: str | None = None) -> mock.AsyncMock:
     As ``mocker.async_stub``: calling it is recorded at once (``assert_called_once_with``),
     awaiting the result is recorded when it happens (``assert_awaited_once_with``).
 
-    Example:
+    Examples:
         >>> import asyncio, saferemock as sm
         >>> on_message = sm.async_stub("on_message")
         >>> async def consume(handler):

@@ -32,7 +32,7 @@ class Taint:
     :meth:`spread` then takes every module that holds one of them, directly or through a
     module taken before it.
 
-    Example:
+    Examples:
         >>> import types
         >>> fake = object()
         >>> holder = types.ModuleType("holder")

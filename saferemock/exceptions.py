@@ -28,7 +28,7 @@ __all__ = [
 class SaferemockError(Exception):
     """Base class of every saferemock error.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> try:
         ...     sm.patch("json.dump_s").start()
@@ -43,7 +43,7 @@ class SaferemockError(Exception):
 class InvalidTargetError(SaferemockError, TypeError):
     """A patch target that is not a dotted ``"package.module.attribute"`` string.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> sm.patch("json")
         Traceback (most recent call last):
@@ -57,7 +57,7 @@ class InvalidTargetError(SaferemockError, TypeError):
 class TargetImportError(SaferemockError, ImportError):
     """A dotted target whose module part cannot be imported or resolved.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> sm.patch("jsonn.dumps").start()
         Traceback (most recent call last):
@@ -71,7 +71,7 @@ class TargetImportError(SaferemockError, ImportError):
 class TargetAttributeError(SaferemockError, AttributeError):
     """A patch of an attribute that does not exist, without ``create=True``.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> sm.patch.object(json, "dump_s").start()
         Traceback (most recent call last):
@@ -85,7 +85,7 @@ class TargetAttributeError(SaferemockError, AttributeError):
 class UnusedPatchError(SaferemockError):
     """A ``require_use=True`` patch whose mock was never called or touched.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> with sm.patch("json.dumps", require_use=True):
         ...     pass
@@ -102,7 +102,7 @@ class UndoError(SaferemockError):
 
     ``errors`` holds the exceptions in the order they happened.
 
-    Example:
+    Examples:
         >>> from saferemock import UndoError
         >>> err = UndoError([ValueError("boom")], ["setting x"])
         >>> print(err)
@@ -128,7 +128,7 @@ class SaferemockWarning(UserWarning):
     The pollution guard reports through pytest's warnings summary, never through
     ``warnings.warn``, so a ``conftest.py`` hook, not ``-W error``, is where to act on them.
 
-    Example:
+    Examples:
         >>> import warnings, saferemock as sm
         >>> seen = []
         >>> def pytest_warning_recorded(warning_message, when, nodeid, location):
@@ -152,7 +152,7 @@ class SaferemockLeakWarning(SaferemockWarning):
     In warn mode each leak shows in pytest's warnings summary as one of these, at the
     culprit's file and line; a ``conftest.py`` hook can collect them, say for a CI report.
 
-    Example:
+    Examples:
         >>> import warnings, saferemock as sm
         >>> def pytest_warning_recorded(warning_message, when, nodeid, location):
         ...     if warning_message.category is sm.SaferemockLeakWarning:
@@ -172,7 +172,7 @@ class SaferemockLeakWarning(SaferemockWarning):
 class CacheTargetError(SaferemockError, LookupError):
     """A ``clear_caches`` target that is not imported or holds no ``functools`` cache.
 
-    Example:
+    Examples:
         >>> import json, saferemock as sm
         >>> sm.clear_caches(json).start()
         Traceback (most recent call last):
@@ -186,7 +186,7 @@ class CacheTargetError(SaferemockError, LookupError):
 class FakeFilesError(SaferemockError, TypeError):
     """A ``fake_open`` file map with a path or contents of the wrong type.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> sm.fake_open({"a.txt": 42})
         Traceback (most recent call last):
@@ -200,7 +200,7 @@ class FakeFilesError(SaferemockError, TypeError):
 class ModuleTreeError(SaferemockError, ValueError):
     """A module name or tree that ``fake_module_tree``, ``block_modules`` or ``fresh_import`` cannot use.
 
-    Example:
+    Examples:
         >>> import saferemock as sm
         >>> sm.fake_module_tree(["confluent_kafka..avro"])
         Traceback (most recent call last):
@@ -217,7 +217,7 @@ class SequenceExhaustedError(SaferemockError):
     Raised instead of ``StopIteration``/``StopAsyncIteration``, which the code under test
     could mistake for the normal end of an iteration.
 
-    Example:
+    Examples:
         >>> import asyncio, saferemock as sm
         >>> fetch = sm.async_sequence("page 1")
         >>> asyncio.run(fetch())
