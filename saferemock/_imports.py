@@ -26,15 +26,29 @@ import importlib
 import sys
 import types
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from typing_extensions import final
 
 from saferemock._undo import Journal
 
-__all__ = ["ImportWatch", "Interval"]
+__all__ = ["ImportWatch", "Interval", "as_import_machinery"]
 
 _BOOTSTRAP: Final[Any] = importlib._bootstrap
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# warnings.warn(stacklevel=N) skips the import system's own frames (code whose file name
+# contains both "importlib" and "_bootstrap"), so a module that warns while it is imported
+# blames the line that imported it.  A wrapper of _find_and_load is one more frame on that
+# path; named like the import system's own, it is skipped too.
+_MACHINERY_FILENAME: Final = "<saferemock's wrapper of importlib._bootstrap._find_and_load>"
+
+
+def as_import_machinery(func: _F) -> _F:
+    """Make a wrapper of ``_find_and_load`` invisible to ``warnings``' stack levels."""
+    func.__code__ = func.__code__.replace(co_filename=_MACHINERY_FILENAME)
+    return func
 
 
 @final
@@ -113,6 +127,7 @@ class ImportWatch:
         return interval
 
     def _hook(self, delegate: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+        @as_import_machinery
         def _find_and_load(name: str, import_: Any) -> Any:
             __tracebackhide__ = True
             # importlib.import_module() comes through here for loaded modules too.

@@ -38,6 +38,7 @@ from unittest import mock
 from typing_extensions import final
 
 from saferemock._activation import Activation
+from saferemock._imports import as_import_machinery
 from saferemock._missing import MISSING
 from saferemock._patch import patch
 from saferemock._taint import Taint
@@ -279,6 +280,7 @@ def _recording_hook(
     # imports of cached modules and without scanning sys.modules at enter or exit.  A
     # wrapper left in the chain after its scope ended (scopes undone out of order) sees an
     # inactive recorder and only delegates.
+    @as_import_machinery
     def _find_and_load(name: str, import_: Any) -> Any:
         __tracebackhide__ = True
         if not recorder.active:
@@ -683,6 +685,7 @@ def fake_module_tree(
 def _blocking_hook(delegate: Callable[[str, Any], Any], block: _Block) -> Callable[[str, Any], Any]:
     # Each activation wraps whatever is installed.  A wrapper left in place after its own
     # block stopped (blocks undone out of order) passes every import straight through.
+    @as_import_machinery
     def _find_and_load(name: str, import_: Any) -> Any:
         __tracebackhide__ = True
         if block.active:

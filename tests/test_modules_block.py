@@ -9,7 +9,9 @@ import email.mime.text
 import importlib
 import importlib.util
 import json
+import linecache
 import sys
+import warnings
 import xml
 import xml.etree
 from collections.abc import Iterator
@@ -107,6 +109,28 @@ def test_other_imports_still_work_and_the_hook_is_restored() -> None:
 
         assert modpkgs.plain.ANSWER == 42
     assert BOOTSTRAP._find_and_load is real
+
+
+@pytest.mark.parametrize(
+    "wrapping",
+    [
+        lambda: sm.block_modules("ujson"),
+        lambda: sm.fresh_import("modpkgs.plain"),
+    ],
+    ids=["block_modules", "fresh_import"],
+)
+def test_a_module_warning_at_import_still_points_at_the_importing_line(wrapping: Any) -> None:
+    # warnings skips the import system's frames to find the importer; the wrappers of
+    # _find_and_load must be skipped too, or the warning names saferemock's file.
+    with wrapping(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import modpkgs.warns_on_import  # noqa: F401
+    assert [w.filename for w in caught] == [__file__]
+    assert (
+        linecache.getline(__file__, caught[0].lineno)
+        .strip()
+        .startswith("import modpkgs.warns_on_import")
+    )
 
 
 def test_nested_and_interleaved_blocks() -> None:

@@ -72,6 +72,12 @@ LIBRARIES = {
             sys.modules[part.__name__] = part
             sys.modules[__name__ + part.__name__[len("_xmlish_c"):]] = part
         """,
+    # defusedxml's deprecated modules: a warning that names the line that imported them.
+    "oldapi": """\
+        import warnings
+
+        warnings.warn("oldapi is deprecated", DeprecationWarning, stacklevel=2)
+        """,
     # coverage keeps a process-wide singleton in sys.modules, made by a plugin's hook.
     "singleton_plugin": """\
         import sys, types
@@ -112,6 +118,7 @@ PROJECT = {
 
 HEALTHY_TESTS = """\
     import sys
+    import warnings
 
     import cffilib
     import deprecating
@@ -133,6 +140,13 @@ HEALTHY_TESTS = """\
 
     def test_a_library_imported_inside_a_fixture(lazy_lib):
         assert lazy_lib.speed() == 1
+
+
+    def test_a_warning_at_import_names_the_importing_line():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import oldapi
+        assert [w.filename for w in caught] == [__file__]
     """
 
 CONFTEST = """\
@@ -161,13 +175,13 @@ def libraries(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 @pytest.mark.parametrize("mode", ["warn", "strict"])
-def test_what_libraries_and_plugins_do_to_sys_modules_is_not_a_leak(
+def test_what_libraries_and_plugins_do_is_not_a_leak_and_changes_nothing(
     libraries: pytest.Pytester, mode: str
 ) -> None:
     libraries.makeconftest(CONFTEST)
     libraries.makepyfile(test_healthy=HEALTHY_TESTS)
     result = libraries.runpytest(*QUIET, "-p", "singleton_plugin", f"--saferemock-guard={mode}")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     assert report(result) == []
     assert failures(result) == set()
 
