@@ -2,7 +2,7 @@
 
 Runs pytest in this process with ``--saferemock-guard=strict`` and the given arguments,
 then prints a pollution report: one line per culprit and leak, and a one-line verdict.
-The exit status is made for CI (see :data:`USAGE`): 0 only when the suite passed and
+The exit status is made for CI (see `USAGE`): 0 only when the suite passed and
 nothing leaked, 1 when tests failed or something leaked, pytest's own status when pytest
 could not run the suite, and 2 for a bad ``check`` invocation.
 """

@@ -1,10 +1,10 @@
 """One object as context manager, decorator and ``start()``/``stop()``: the shape of every primitive.
 
-A primitive subclasses :class:`Activation` and implements :meth:`Activation.apply`, which
-makes its changes through the :class:`~saferemock._undo.Journal` it is given; a composite
+A primitive subclasses `Activation` and implements `Activation.apply`, which
+makes its changes through the `Journal` it is given; a composite
 primitive applies its parts into that same journal.  This module turns ``apply`` into
 ``with``, ``@decorator`` (functions, ``async def``, generators, async generators and
-classes), ``start()`` and ``stop()``, and provides :func:`scope` and :func:`stopall`.
+classes), ``start()`` and ``stop()``, and provides `scope` and `stopall`.
 
 Every use opens a journal of its own, a child of the current scope, so one object can be
 active several times at once: nested ``with`` blocks, a decorated coroutine running in
@@ -50,7 +50,7 @@ class Activation(Generic[T]):
     """Base of every primitive.
 
     Subclasses validate their arguments in ``__init__`` (nothing global changes at
-    construction time) and make their changes in :meth:`apply`.
+    construction time) and make their changes in `apply`.
     """
 
     #: True when the decorator passes the yielded value as an extra positional argument.
@@ -92,7 +92,7 @@ class Activation(Generic[T]):
     def open(self, kind: str, parent: Journal | None = None) -> Journal:
         """Apply into a new child journal of ``parent`` (the current scope by default).
 
-        Nothing is left half-applied: if :meth:`apply` fails, what it recorded is undone
+        Nothing is left half-applied: if `apply` fails, what it recorded is undone
         and the journal leaves the tree before the error propagates.
         """
         __tracebackhide__ = True
@@ -120,10 +120,10 @@ class Activation(Generic[T]):
     # -- start / stop ------------------------------------------------------------------
 
     def start(self) -> T:
-        """Apply the change and return the value; undo it later with :meth:`stop`.
+        """Apply the change and return the value; undo it later with `stop`.
 
-        What ``start()`` began is also ended by :func:`stopall`, and by the
-        :func:`scope` that is open when it starts.
+        What ``start()`` began is also ended by `stopall`, and by the
+        `scope` that is open when it starts.
         """
         __tracebackhide__ = True
         return self.open("start").value  # type: ignore[no-any-return]
@@ -131,7 +131,7 @@ class Activation(Generic[T]):
     def stop(self) -> None:
         """Undo the most recent ``start()`` of this object that is still active.
 
-        Raises :class:`~saferemock.SaferemockError` when nothing started is active.
+        Raises `SaferemockError` when nothing started is active.
         """
         __tracebackhide__ = True
         for journal in reversed(list(self._journals)):
@@ -366,7 +366,7 @@ def stopall() -> None:
     As ``unittest.mock.patch.stopall``, for saferemock's activations; what a
     ``SafeMock``, a fixture, a marker or the ini options started is theirs to undo and is
     left alone, and so are ``with`` blocks and decorated calls.  Every one is stopped even
-    if some fail; the failures are raised together as :class:`~saferemock.UndoError`.
+    if some fail; the failures are raised together as `UndoError`.
 
     Examples:
         >>> import json, saferemock as sm

@@ -1,6 +1,6 @@
 """Async mock factories: one call each for the awaitables that hand-made mocks get wrong.
 
-Every factory returns a plain :mod:`unittest.mock` object, so ``assert_awaited_once_with``
+Every factory returns a plain `unittest.mock` object, so ``assert_awaited_once_with``
 and friends work: an ``AsyncMock`` for things that are awaited, and a ``Mock`` with only
 the async protocol configured for the context manager and the iterator.  A ``Mock``
 rather than a ``MagicMock`` there on purpose: a ``MagicMock`` also answers ``with``,
@@ -170,7 +170,7 @@ def async_return(value: Any = None, *, spec: Callable[..., Any] | None = None) -
 def async_raise(exc: ExceptionLike, *, spec: Callable[..., Any] | None = None) -> mock.AsyncMock:
     """Return an ``AsyncMock`` that, called and awaited, raises ``exc`` (a class or instance).
 
-    ``spec`` works as for :func:`async_return`.
+    ``spec`` works as for `async_return`.
 
     Examples:
         >>> import asyncio, saferemock as sm
@@ -188,7 +188,7 @@ def async_raise(exc: ExceptionLike, *, spec: Callable[..., Any] | None = None) -
 
 @final
 class _Sequence:
-    """The side effect behind :func:`async_sequence`: one item per await, then a clear error.
+    """The side effect behind `async_sequence`: one item per await, then a clear error.
 
     The stdlib's iterator side effect turns exhaustion into a bare ``StopAsyncIteration``,
     which an ``async for`` in the code under test mistakes for a normal end.
@@ -228,9 +228,9 @@ def async_sequence(*items: Any, spec: Callable[..., Any] | None = None) -> mock.
     """Return an ``AsyncMock`` whose awaits return ``items`` one by one.
 
     An exception class or instance among the items is raised at its turn.  One await
-    past the last item raises :class:`~saferemock.SequenceExhaustedError`, never a bare
+    past the last item raises `SequenceExhaustedError`, never a bare
     ``StopIteration``/``StopAsyncIteration`` that the code under test could mistake for
-    the end of an iteration.  ``spec`` works as for :func:`async_return`.
+    the end of an iteration.  ``spec`` works as for `async_return`.
 
     Examples:
         >>> import asyncio, saferemock as sm
@@ -318,7 +318,7 @@ def async_context_manager(
 
 @final
 class _Items:
-    """The items of an :func:`async_iterator`, taken from the iterable once, on demand.
+    """The items of an `async_iterator`, taken from the iterable once, on demand.
 
     Every iteration (the mock's own, and one per call) reads them from here, so a
     generator given as ``items`` is consumed lazily and only once, yet each call
@@ -381,7 +381,7 @@ def _make_iterator(iterator: mock.NonCallableMock, items: _Items) -> None:
 
 @final
 class _Calls:
-    """The side effect of calling an :func:`async_iterator`: a fresh iterator per call.
+    """The side effect of calling an `async_iterator`: a fresh iterator per call.
 
     The iterator becomes the mock's ``return_value`` (the stdlib then returns it and
     parents it as ``()``), so what the code under test does with the iterator of any

@@ -5,13 +5,13 @@ This is the cure for mock contamination between tests: a shared mock whose
 repaired by ``reset_mock()`` (it keeps a ``return_value`` that was replaced by a real
 object).  A brand-new mock per activation can.
 
-Most attributes are exactly what :class:`~saferemock._patch.Patch` already handles
+Most attributes are exactly what `Patch` already handles
 (functions, methods, ``staticmethod``/``classmethod``, classes, plain values), so those go
 through it with ``autospec`` forced on.  This module adds the three cases ``patch`` does
 not get right:
 
 * a ``property`` (or ``functools.cached_property``) on a class becomes a real ``property``
-  driven by a :class:`unittest.mock.PropertyMock`, so getting and setting are recorded and
+  driven by a `unittest.mock.PropertyMock`, so getting and setting are recorded and
   a read-only property stays read-only;
 * an original that is itself a mock (``create_autospec`` refuses those) is replaced by a
   new mock of the same class with the same spec and none of the configuration;
@@ -185,7 +185,7 @@ def _missing(owner: object, name: str, candidates: Any) -> TargetAttributeError:
 
 @final
 class FreshAttr(Activation[Any]):
-    """One ``sm.fresh_attr(...)``; see :func:`fresh_attr`.
+    """One ``sm.fresh_attr(...)``; see `fresh_attr`.
 
     Each activation makes a brand-new mock, so what one use configured never reaches the
     next.
@@ -387,9 +387,9 @@ def fresh_attr(
     What the new mock is, by original:
 
     * function, method, class or value: ``create_autospec`` of it (a ``staticmethod`` or
-      ``classmethod`` stays non-binding, as with :data:`~saferemock.patch`);
+      ``classmethod`` stays non-binding, as with `patch`);
     * ``property`` or ``functools.cached_property`` on a class: a
-      :class:`unittest.mock.PropertyMock`; reading records ``call()``, setting records
+      `unittest.mock.PropertyMock`; reading records ``call()``, setting records
       ``call(value)``, and its ``return_value`` is autospecced from the getter's return
       annotation when that is a class.  A property without a setter stays read-only;
     * a mock: a new mock of the same class and spec, without its configuration;

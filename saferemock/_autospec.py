@@ -520,7 +520,7 @@ def _entered_value(parent: Any, state: _Lazy, aenter: Any) -> Any:
     The stdlib's ``__aenter__`` returns a bare ``AsyncMock``, whose every attribute is
     async too: a sync method called on it makes a coroutine nobody awaits.  An
     ``async def __aenter__`` almost always returns ``self``; its annotation says so or
-    names what it returns instead (see :func:`_entered_kind`).
+    names what it returns instead (see `_entered_kind`).
     """
     if state.is_type and not state.key[0]:
         return _MISSING  # a class mock: `async with` applies to its instances
@@ -990,7 +990,7 @@ def create_autospec(
     unsafe: bool = False,
     **kwargs: Any,
 ) -> Any:
-    """Autospec ``spec`` as :func:`unittest.mock.create_autospec` does, but lazily.
+    """Autospec ``spec`` as `unittest.mock.create_autospec` does, but lazily.
 
     Same arguments, same ``unittest.mock`` objects, and it rejects what the stdlib's
     mock rejects (wrong call signatures raise ``TypeError``, unknown attributes

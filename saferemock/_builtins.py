@@ -15,7 +15,7 @@ globals, then in the ``builtins`` module.  So there are two places to put a repl
 
 Both go through the teardown engine.  The replacement is autospecced from the real
 builtin, with a signature table for the builtins ``inspect.signature`` cannot read on
-some supported Python (see :data:`SIGNATURE_TABLE`).
+some supported Python (see `SIGNATURE_TABLE`).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ _UNKNOWN: Final = object()
 
 
 def _classify(filename: str, name: object) -> bool | None:
-    """Say whose code ``filename`` (the module ``name``) is; see :data:`_VERDICTS`.
+    """Say whose code ``filename`` (the module ``name``) is; see `_VERDICTS`.
 
     By where the file really is, not by the module's name: a pytest plugin under test
     (``pytest_myplugin`` in the project) is code under test like any other, while an
@@ -263,7 +263,7 @@ def _signature_stub(name: str, real: Any) -> Callable[..., Any] | None:
     """Return a plain function with the call signature of builtin ``real``, or None.
 
     None means calls cannot be checked: ``real`` is a class, or a callable whose
-    signature is neither in :data:`SIGNATURE_TABLE` nor readable by ``inspect``.
+    signature is neither in `SIGNATURE_TABLE` nor readable by ``inspect``.
     """
     cached = _STUBS.get(name)
     if cached is not None and cached[0] is real:
@@ -297,7 +297,7 @@ def builtin_mock(name: str, real: Any, autospec: bool = True, **kwargs: Any) -> 
     """Return a mock standing in for builtin ``name`` (whose real object is ``real``).
 
     With ``autospec``: a builtin function is mocked with its signature enforced (from
-    :data:`SIGNATURE_TABLE`, else ``inspect.signature``); a class is autospecced as a
+    `SIGNATURE_TABLE`, else ``inspect.signature``); a class is autospecced as a
     class (attributes checked, calls not, as ``unittest.mock`` does); anything else
     whose signature cannot be read accepts any call.
     """
@@ -417,7 +417,7 @@ def check_builtin_name(name: object) -> str:
 
 @final
 class PatchBuiltin(Activation[Any]):
-    """One ``sm.patch_builtin(...)``; see :func:`patch_builtin`.
+    """One ``sm.patch_builtin(...)``; see `patch_builtin`.
 
     Examples:
         >>> import saferemock as sm
@@ -507,8 +507,8 @@ def patch_builtin(
     configure the mock.  Builtin classes can only be patched with ``module=``.
 
     Works as a context manager and decorator (passing the mock when ``new`` is not
-    given) and with ``start()``/``stop()``; :func:`~saferemock.scope` and
-    :func:`~saferemock.stopall` undo it.
+    given) and with ``start()``/``stop()``; `scope` and
+    `stopall` undo it.
 
     Examples:
         >>> import saferemock as sm

@@ -228,9 +228,9 @@ def _qualified(obj: object) -> str:
 
 @final
 class CachesCleared:
-    """What :func:`clear_caches` cleared: the dotted names of the caches, in discovery order.
+    """What `clear_caches` cleared: the dotted names of the caches, in discovery order.
 
-    Iterating, ``len()`` and ``in`` work on :attr:`names`; :attr:`skipped` lists the
+    Iterating, ``len()`` and ``in`` work on `names`; `skipped` lists the
     targets that ``missing_ok=True`` let through (not imported, or holding no cache).
 
     Examples:
@@ -269,7 +269,7 @@ class CachesCleared:
 
 @final
 class ClearCaches(Activation[CachesCleared]):
-    """One ``sm.clear_caches(...)``; see :func:`clear_caches`.
+    """One ``sm.clear_caches(...)``; see `clear_caches`.
 
     One object, active as often as it is entered: each entry clears the caches again.
 
@@ -393,9 +393,9 @@ def clear_caches(*targets: Target, missing_ok: bool = False) -> ClearCaches:
     Nothing is ever imported, and modules are read through their ``__dict__`` only, so a
     lazy module's ``__getattr__`` never runs.
 
-    The ``with`` block gets a :class:`CachesCleared` naming what was cleared.  A target
+    The ``with`` block gets a `CachesCleared` naming what was cleared.  A target
     that is not imported, or holds no cache, raises
-    :class:`~saferemock.CacheTargetError` unless ``missing_ok=True``.  On exit the same
+    `CacheTargetError` unless ``missing_ok=True``.  On exit the same
     caches are cleared again, with any cache that appeared meanwhile.  As a decorator it
     passes no extra argument.
 

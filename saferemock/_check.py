@@ -1,6 +1,6 @@
 """What ``python -m saferemock check`` learns from the pytest run it starts.
 
-:class:`CheckRecorder` is the plugin object the command hands to ``pytest.main``: it keeps
+`CheckRecorder` is the plugin object the command hands to ``pytest.main``: it keeps
 the tests that failed (apart from the culprits that failed only because they leaked), the
 collection errors, the leaks, and why pytest refused to run, if it did.  This module
 imports pytest, so ``saferemock/__main__.py`` imports it only once pytest is known to be

@@ -43,7 +43,7 @@ _REAL_OPEN: Final = io.open
 
 
 class _Validated(Exception):
-    """Raised by :func:`_stop_before_opening` once the real ``open`` accepted its arguments."""
+    """Raised by `_stop_before_opening` once the real ``open`` accepted its arguments."""
 
 
 def _stop_before_opening(path: str | bytes, flags: int) -> int:
@@ -353,7 +353,7 @@ class _FakeRaw(io.RawIOBase):
 
 @final
 class _Opener:
-    """The ``side_effect`` of the fake: ``open`` over a :class:`FakeFiles` map."""
+    """The ``side_effect`` of the fake: ``open`` over a `FakeFiles` map."""
 
     __slots__ = ("files", "strict")
 
@@ -520,7 +520,7 @@ def _check_files(files: object) -> Mapping[Any, Contents] | None:
 class FakeOpen(Activation[Any]):
     """One ``sm.fake_open(...)``: a context manager, a decorator, and ``start()``/``stop()``.
 
-    Each activation serves a fresh copy of the files given; see :func:`fake_open`.
+    Each activation serves a fresh copy of the files given; see `fake_open`.
 
     Examples:
         >>> import saferemock as sm
@@ -601,7 +601,7 @@ def fake_open(
     (``"a.txt/"``, ``"a.txt/b"``) raises ``NotADirectoryError``.
 
     The yielded ``fake`` is an autospecced mock of ``open`` (``fake.assert_called_once_with``)
-    with a ``files`` attribute (:class:`FakeFiles`).  Globally it replaces ``open`` and
+    with a ``files`` attribute (`FakeFiles`).  Globally it replaces ``open`` and
     ``io.open``, so ``pathlib.Path.open``/``read_text``/``write_bytes`` see it too, while
     pytest and other test machinery keep the real ``open``; ``module="myapp.io"`` limits
     it to that module.  ``os.open``, C extensions and file descriptors (``open(3)``) are

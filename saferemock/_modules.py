@@ -330,7 +330,7 @@ def _unbind(key: str, module: object) -> None:
 
 
 def _fake_ids(fakes: Iterable[object]) -> set[int]:
-    """The ids of the fakes and of what they hold, the seed of a :class:`Taint`."""
+    """The ids of the fakes and of what they hold, the seed of a `Taint`."""
     fakes = list(fakes)
     ids = {id(fake) for fake in fakes}
     for fake in fakes:
@@ -502,7 +502,7 @@ def _normalize(tree: object) -> tuple[_Layout, dict[str, Entry]]:
 
 @final
 class FakeModuleTree(Activation[Mapping[str, types.ModuleType]]):
-    """One ``sm.fake_module_tree(...)``; see :func:`fake_module_tree`.
+    """One ``sm.fake_module_tree(...)``; see `fake_module_tree`.
 
     Examples:
         >>> import saferemock as sm
@@ -705,7 +705,7 @@ def _blocking_hook(delegate: Callable[[str, Any], Any], block: _Block) -> Callab
 
 @final
 class _Block:
-    """The names one activation of :class:`BlockModules` blocks, while it is active."""
+    """The names one activation of `BlockModules` blocks, while it is active."""
 
     __slots__ = ("active", "names", "prefixes")
 
@@ -724,7 +724,7 @@ class _Block:
 
 @final
 class BlockModules(Activation[None]):
-    """One ``sm.block_modules(...)``; see :func:`block_modules`.
+    """One ``sm.block_modules(...)``; see `block_modules`.
 
     Examples:
         >>> import saferemock as sm
@@ -840,7 +840,7 @@ _FRESH_EVICT_CHOICES: Final = ("dependents", "all")
 
 @final
 class FreshImport(Activation[types.ModuleType]):
-    """One ``sm.fresh_import(...)``; see :func:`fresh_import`.
+    """One ``sm.fresh_import(...)``; see `fresh_import`.
 
     Examples:
         >>> import json, saferemock as sm
@@ -1080,8 +1080,8 @@ def fresh_import(
     """Import ``name`` afresh under fakes, blocks, environment variables and patches.
 
     The steps run in this order, the import-order contract of module-level side effects
-    made explicit: ``fakes`` (as :func:`fake_module_tree`), ``blocked`` (as
-    :func:`block_modules`), ``env`` (``None`` deletes a variable), ``patches``
+    made explicit: ``fakes`` (as `fake_module_tree`), ``blocked`` (as
+    `block_modules`), ``env`` (``None`` deletes a variable), ``patches``
     (``sm.patch`` objects, or target strings that become ``sm.patch(target)``), then the
     import.  On exit everything is undone in reverse, and a copy of ``name`` imported
     before is put back in ``sys.modules`` and on its parent package.  If the import

@@ -65,7 +65,7 @@ def _used(replacement: object) -> bool:
 class Patch(Activation[Any]):
     """One ``sm.patch(...)`` or ``sm.patch.object(...)``: a context manager, decorator and start/stop.
 
-    Made by :data:`patch` and ``patch.object``; nothing changes until it is activated.
+    Made by `patch` and ``patch.object``; nothing changes until it is activated.
 
     Examples:
         >>> import json, saferemock as sm
@@ -216,10 +216,10 @@ class Patch(Activation[Any]):
 class PatchMultiple(Activation[dict[str, Any]]):
     """One ``sm.patch.multiple(...)``: several attributes of one object, patched and undone together.
 
-    Each attribute is one :class:`Patch` applied into the same journal, so they start
+    Each attribute is one `Patch` applied into the same journal, so they start
     together (if one fails, those before it are undone) and stop together.  The
     ``with`` block yields, and the decorator passes as keyword arguments, the mocks made
-    for the attributes given :data:`~saferemock.DEFAULT`; those are autospecced.
+    for the attributes given `DEFAULT`; those are autospecced.
 
     Examples:
         >>> import json, saferemock as sm
@@ -490,7 +490,7 @@ class _PatchNamespace:
     ) -> Patch:
         """Replace ``target`` (``"package.module.attribute"``) for the duration of a block.
 
-        Mirrors :func:`unittest.mock.patch`, with three differences: with no ``new`` the
+        Mirrors `unittest.mock.patch`, with three differences: with no ``new`` the
         replacement is autospecced from the original (``autospec=False`` opts out), a
         missing attribute raises unless ``create=True``, and ``require_use=True`` raises at
         exit if nothing used the mock.  The module part is imported at start, not here.
@@ -536,7 +536,7 @@ class _PatchNamespace:
         require_use: bool | None = None,
         **kwargs: Any,
     ) -> Patch:
-        """Replace ``attribute`` of the object ``target``, as :func:`unittest.mock.patch.object`.
+        """Replace ``attribute`` of the object ``target``, as `unittest.mock.patch.object`.
 
         Examples:
             >>> import json, saferemock as sm
@@ -583,7 +583,7 @@ class _PatchNamespace:
     ) -> PatchDict:
         """Set items of a mapping (or of the mapping at a dotted path) for a block.
 
-        Exactly :func:`unittest.mock.patch.dict`: when the block ends, the whole mapping
+        Exactly `unittest.mock.patch.dict`: when the block ends, the whole mapping
         is put back as it was when it started, so keys the code under test added are
         removed and changed ones restored (for ``sys.modules``: modules imported inside
         are forgotten, and their package attributes too).  ``clear=True`` empties the
@@ -615,11 +615,11 @@ class _PatchNamespace:
         require_use: bool | None = None,
         **kwargs: Any,
     ) -> PatchMultiple:
-        """Replace several attributes of ``target`` at once, as :func:`unittest.mock.patch.multiple`.
+        """Replace several attributes of ``target`` at once, as `unittest.mock.patch.multiple`.
 
         ``target`` is the object or its dotted name (``"myapp.settings"``, imported at
         start); each keyword names an attribute and its replacement.  An attribute given
-        :data:`~saferemock.DEFAULT` gets a mock, autospecced from the original unless
+        `DEFAULT` gets a mock, autospecced from the original unless
         ``autospec=False``, ``spec``, ``spec_set`` or ``new_callable`` say otherwise (these
         apply only to those mocks).  The ``with`` block yields a dict of those mocks by
         name; as a decorator they are passed as keyword arguments, as ``unittest.mock``
@@ -647,7 +647,7 @@ class _PatchNamespace:
 
     @staticmethod
     def stopall() -> None:
-        """Stop what ``start()`` began and nothing else owns (same as :func:`saferemock.stopall`).
+        """Stop what ``start()`` began and nothing else owns (same as `saferemock.stopall`).
 
         Examples:
             >>> import json, saferemock as sm
@@ -672,4 +672,4 @@ def _qualname(obj: object) -> str:
 
 
 patch = _PatchNamespace()
-"""Replace an attribute for the duration of a block; see :meth:`_PatchNamespace.__call__`."""
+"""Replace an attribute for the duration of a block; see `_PatchNamespace.__call__`."""

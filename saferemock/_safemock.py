@@ -1,10 +1,10 @@
 """``SafeMock``: every primitive as a method, each started at once and undone together.
 
-This is the object behind the ``safemock`` fixtures and :class:`SafeMockTestCase`.  Each
+This is the object behind the ``safemock`` fixtures and `SafeMockTestCase`.  Each
 method is derived from the public factory of the same name (same parameters, same
 types): it builds the primitive, starts it at once (as ``mocker.patch`` does) under the
 object's own journal, and returns what a ``with`` block would yield.
-:meth:`SafeMock.close` undoes all of it, newest first, keeps going past failures and
+`SafeMock.close` undoes all of it, newest first, keeps going past failures and
 raises once.
 
 The journal is a child of the root, not of the current ``saferemock.scope()``: a
@@ -55,7 +55,7 @@ def _started(
 ) -> Callable[Concatenate[Any, P], T]:
     """A method that starts ``factory(...)`` under its object's journal and returns the value.
 
-    The object is a :class:`SafeMock`, or the ``patch`` namespace of one; ``name`` is the
+    The object is a `SafeMock`, or the ``patch`` namespace of one; ``name`` is the
     method's name as users call it, when it is not the factory's.
     """
     name = name or factory.__name__
@@ -69,7 +69,7 @@ def _started(
     _describe(
         method,
         factory,
-        f"Start ``saferemock.{name}`` at once; :meth:`SafeMock.close` undoes it.\n\n"
+        f"Start ``saferemock.{name}`` at once; `SafeMock.close` undoes it.\n\n"
         "Takes the arguments of the factory and returns what its ``with`` block yields.",
         example,
     )
@@ -92,7 +92,7 @@ def _remembered(factory: Callable[P, T], example: str) -> Callable[Concatenate[A
         method,
         factory,
         f"Return ``saferemock.{name}(...)``, which changes nothing global; "
-        ":meth:`SafeMock.resetall` resets it.\n\nTakes the arguments of the factory.",
+        "`SafeMock.resetall` resets it.\n\nTakes the arguments of the factory.",
         example,
     )
     return method
@@ -114,7 +114,7 @@ def _describe(method: Any, factory: Callable[..., Any], summary: str, example: s
 
 @final
 class _SafeMockPatch:
-    """``safemock.patch``: :data:`saferemock.patch` started at once, with ``.object``, ``.dict``, ``.multiple``.
+    """``safemock.patch``: `saferemock.patch` started at once, with ``.object``, ``.dict``, ``.multiple``.
 
     ``patch.context_manager`` (pytest-mock's) is not needed: each of these starts at once,
     and a patch meant for one block is ``with sm.patch(...)``.
@@ -189,7 +189,7 @@ class _SafeMockPatch:
 
 @final
 class SafeMock:
-    """Every saferemock primitive as a method, started at once and undone by :meth:`close`.
+    """Every saferemock primitive as a method, started at once and undone by `close`.
 
     This is the class of the ``safemock`` fixture (and its ``class_``, ``module_``,
     ``package_`` and ``session_`` variants), exported for annotations::
@@ -197,7 +197,7 @@ class SafeMock:
         def test_upload(safemock: sm.SafeMock) -> None: ...
 
     Each method takes the arguments of the factory of the same name, starts the
-    primitive right away and returns what a ``with`` block would yield; :meth:`close`
+    primitive right away and returns what a ``with`` block would yield; `close`
     undoes everything newest first.  ``intentional=True`` marks session-wide fakes the
     pollution guard never reports; ``holder`` names the owner that closes the object
     (a fixture), so the guard leaves what it holds alone until then.
@@ -227,7 +227,7 @@ class SafeMock:
     """Who closes this object (``"fixture 'safemock'"``), or None when the test itself must."""
 
     patch: _SafeMockPatch
-    """:data:`saferemock.patch`, started at once, with ``.object``, ``.dict`` and ``.multiple``."""
+    """`saferemock.patch`, started at once, with ``.object``, ``.dict`` and ``.multiple``."""
 
     def __init__(self, *, intentional: bool = False, holder: str | None = None) -> None:
         self.intentional = intentional
@@ -248,7 +248,7 @@ class SafeMock:
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` ran; a closed object refuses to start anything.
+        """Whether `close` ran; a closed object refuses to start anything.
 
         Examples:
             >>> import saferemock as sm
@@ -278,7 +278,7 @@ class SafeMock:
         """Undo everything started so far, newest first; the object stays usable.
 
         Every step runs even when some fail; the failures are raised together as one
-        :class:`~saferemock.UndoError`.
+        `UndoError`.
 
         Examples:
             >>> import json, saferemock as sm
@@ -594,7 +594,7 @@ class SafeMock:
 class SafeMockTestCase(unittest.TestCase):
     """A ``unittest.TestCase`` base whose ``self.safemock`` is undone through ``addCleanup``.
 
-    ``self.safemock`` is a :class:`SafeMock` created on first use in each test and closed
+    ``self.safemock`` is a `SafeMock` created on first use in each test and closed
     by a cleanup, so it works in ``setUp``, in the test and in ``tearDown``, and even when
     a subclass overrides ``setUp`` without calling ``super()``.  Combine it with other
     bases (``class T(SafeMockTestCase, django.test.TestCase)``) as with any mixin.  For
@@ -619,7 +619,7 @@ class SafeMockTestCase(unittest.TestCase):
 
     @property
     def safemock(self) -> SafeMock:
-        """This test's :class:`SafeMock`, created on first access and closed by a cleanup.
+        """This test's `SafeMock`, created on first access and closed by a cleanup.
 
         Examples:
             >>> import os, unittest, saferemock as sm

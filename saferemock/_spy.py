@@ -161,7 +161,7 @@ def _property_slot(spied: Any, original: property) -> property:
 class Spy(Activation[Any]):
     """One ``sm.spy(...)``: a context manager, a decorator and ``start()``/``stop()``.
 
-    Each activation makes a new spy; see :func:`spy`.
+    Each activation makes a new spy; see `spy`.
 
     Examples:
         >>> import json, saferemock as sm
@@ -330,7 +330,7 @@ def spy(target: object, attribute: str | None = None, *, duplicate_iterators: bo
     the spy's copy is ``spy_return_iter``.  Setting ``side_effect`` or ``return_value``
     on the spy overrides the original, as on any mock.
 
-    When the block ends the original is back exactly, as with :data:`~saferemock.patch`.
+    When the block ends the original is back exactly, as with `patch`.
 
     Examples:
         >>> import json, saferemock as sm
