@@ -79,15 +79,48 @@ def test_spy_on_a_missing_attribute(safemock):
 
 """
 
+# Before pytest 7.4 a failure whose every frame is hidden shows its last frame anyway (the
+# line that raised) instead of only the error; these are the failures with no user frame.
+ALL_HIDDEN = ("test_unused_in_the_fixture", "test_two_unused_in_the_fixture", "test_unused_decorator")
+SHOWS_ALL_HIDDEN_LAST_FRAME = tuple(int(part) for part in pytest.__version__.split(".")[:2]) < (7, 4)
+
+
+def _sections(lines: list[str]) -> dict[str, list[str]]:
+    """Split pytest's report into the lines shown for each test, keyed by the test's name."""
+    sections: dict[str, list[str]] = {"": []}
+    current = ""
+    for line in lines:
+        header = re.fullmatch(r"_+ (?:ERROR at \w+ of )?(\w+) _+", line)
+        if header:
+            current = header.group(1)
+            sections.setdefault(current, [])
+        elif re.fullmatch(r"=+ .* =+", line):
+            current = ""
+        else:
+            sections[current].append(line)
+    return sections
+
+
+def _raising_line(location: str) -> str:
+    path, line = location.rstrip(":").rsplit(":", 1)
+    return pathlib.Path(path).read_text(encoding="utf-8").splitlines()[int(line) - 1].strip()
+
 
 @pytest.mark.parametrize("style", ["auto", "long", "short"])
 def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style: str) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest(*QUIET, f"--tb={style}")
     result.assert_outcomes(passed=2, failed=8, errors=2)
-    output = result.stdout.str()
+    lines = result.stdout.lines
+    if SHOWS_ALL_HIDDEN_LAST_FRAME:
+        sections = _sections(lines)
+        for name in ALL_HIDDEN:
+            for location in re.findall(r"\S*saferemock[\\/]\w+\.py:\d+", "\n".join(sections[name])):
+                assert _raising_line(location).startswith("raise "), location
+        lines = [line for name, shown in sections.items() if name not in ALL_HIDDEN for line in shown]
+    output = "\n".join(lines)
     assert re.findall(r"\S*saferemock[\\/]\w+\.py\S*", output) == []
-    shown = [line.lstrip(">").strip() for line in result.stdout.lines]
+    shown = [line.lstrip(">").strip() for line in lines]
     suite = textwrap.dedent(SUITE)
     own = OWN_SOURCE - {line.strip() for line in suite.splitlines()}
     assert sorted({line for line in shown if line in own}) == []
