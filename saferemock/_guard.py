@@ -690,7 +690,8 @@ class Guard:
         blamed = culprit()
         context = Context(
             phase=blamed.phase,
-            imported=interval.imported,
+            # A package still being imported binds names as its own code says.
+            imported=interval.imported.union(self.imports.in_flight),
             bookkeeping=interval.bookkeeping,
             replaced=interval.replaced,
             entries=interval.entries,

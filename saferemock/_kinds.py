@@ -64,7 +64,7 @@ class Context:
 
     phase: str
     imported: set[str] = dataclasses.field(default_factory=set)
-    """Names the import system loaded in the interval."""
+    """Names the import system loaded in the interval, or is loading now."""
     bookkeeping: set[str] = dataclasses.field(default_factory=set)
     """``sys.modules`` keys that appeared while a library was being imported."""
     replaced: set[str] = dataclasses.field(default_factory=set)

@@ -94,11 +94,16 @@ LIBRARIES = {
 }
 
 # pyparsing's own suite: the package's star imports rebind a submodule's name (its
-# ``warnings`` submodule) to the stdlib module of the same name.
+# ``warnings`` submodule) to the stdlib module of the same name, and go on importing
+# submodules while the package is still being imported.
 PROJECT = {
     "starpkg/__init__": """\
         from .warnings import *
         from .util import *
+        from .later import *
+        """,
+    "starpkg/later": """\
+        LATER = 1
         """,
     "starpkg/warnings": """\
         __all__ = ["warn_once"]
