@@ -15,7 +15,7 @@ and both are repaired here:
 Two kinds are visible without any bookkeeping of ours: ``unittest.mock`` patchers started
 with ``start()`` (pytest-mock's ``mocker`` among them), which the stdlib lists in
 ``_patch._active_patches``, and pytest ``MonkeyPatch`` objects the pytest plugin hands
-to :func:`watch`.  A ``with mock.patch(...)`` block is invisible; what it puts back after
+to `watch`.  A ``with mock.patch(...)`` block is invisible; what it puts back after
 saferemock ended is caught by the engine's repair pass instead.
 """
 
@@ -56,7 +56,7 @@ _MONKEYPATCHES: Final[weakref.WeakKeyDictionary[Any, int]] = weakref.WeakKeyDict
 
 
 class Foreign(enum.Enum):
-    """What :func:`hand_over` found on a slot."""
+    """What `hand_over` found on a slot."""
 
     NONE = enum.auto()
     """No foreign patcher started later holds the slot."""
@@ -309,7 +309,7 @@ def later_views(mapping: object, earlier: set[int]) -> list[Any]:
 
 
 def settle_views(views: list[Any], key: object, prior: object) -> bool:
-    """Hand ``prior`` to every ``patch.dict`` in ``views`` (from :func:`later_views`).
+    """Hand ``prior`` to every ``patch.dict`` in ``views`` (from `later_views`).
 
     Such a patcher started while a saferemock change of the mapping was in force, so it
     restores, at its end, the state saferemock is now taking back.  Returns whether one

@@ -1,22 +1,22 @@
 """The pollution guard: what a test, a test file or a conftest left behind, and who did it.
 
-The pytest plugin drives a :class:`Guard` with *checkpoints*: after each conftest import,
+The pytest plugin drives a `Guard` with *checkpoints*: after each conftest import,
 around each test file's collection and each project module's import, after each test
 (setup, call and teardown together), around longer-lived fixtures, and a *sweep* of
 every module's attributes after tests that made mocks and at the end of each test file.
 A checkpoint compares the watched global state with what the guard saw at the previous
 one and blames the difference on the culprit of that interval.  What is watched, and
-what counts as a leak, is up to the kinds in :mod:`saferemock._kinds`.
+what counts as a leak, is up to the kinds in `saferemock._kinds`.
 
 The guard tells the truth by what it sees, not by lists of names: a ``sys.modules``
 entry that appeared while a library was being imported is the import system's
-bookkeeping (:mod:`saferemock._imports`); a mock is the leak of whoever made it
-(:mod:`saferemock._origins`); what a long-lived owner keeps on purpose (a fixture's
+bookkeeping (`saferemock._imports`); a mock is the leak of whoever made it
+(`saferemock._origins`); what a long-lived owner keeps on purpose (a fixture's
 ``SafeMock``, the ini option's fakes, a class- or module-scoped fixture) is judged when
 that owner is torn down.
 
 In strict mode a leak made by a test, a fixture or a test file's collection is undone at
-once through a :class:`~saferemock._undo.Journal`, so the next test runs in a clean
+once through a `saferemock._undo.Journal`, so the next test runs in a clean
 world.  What a conftest or a project module set up at import time, and what a library
 made, is reported but left in place: later tests may depend on it, and putting it back
 would only make them fail.  This module never imports pytest.

@@ -4,9 +4,9 @@ A ``sys.modules`` entry that no test put there is not a leak, however odd it loo
 Cython extensions register ``cython_runtime``, cffi registers ``_openssl.lib``,
 ``xml.parsers.expat`` aliases ``pyexpat``'s submodules, a module may replace its own
 entry with a wrapper while it is being imported.  What these have in common is when they
-happen: while the import system is loading a library.  :class:`ImportWatch` wraps
+happen: while the import system is loading a library.  `ImportWatch` wraps
 ``importlib._bootstrap._find_and_load`` (which CPython calls for every first import;
-see :mod:`saferemock._modules`) and notes, for each import, the keys that appeared while
+see `saferemock._modules`) and notes, for each import, the keys that appeared while
 it was in flight.  The guard then knows, by what it saw and not by a list of names:
 
 * ``bookkeeping``: keys that appeared while a library (not the project) was being

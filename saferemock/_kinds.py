@@ -4,7 +4,7 @@ Each kind knows how to read its state cheaply, how to compare two readings, how 
 slot back, and how to describe a leak and advise the fix.  The guard (``_guard``) only
 drives them: it asks every kind whether anything changed between two checkpoints, and
 asks the kind that changed to judge each change.  Adding a watched kind means adding one
-class here and one line to :data:`KINDS`.
+class here and one line to `KINDS`.
 
 A *slot* is one piece of state of one kind: a ``sys.modules`` key, a builtin's name, an
 environment variable, an entry of ``sys.path``.  A *finding* is what a kind says about
@@ -200,7 +200,7 @@ class Kind:
 
     #: The slot kind, first element of every slot tuple of this kind.
     name: str = ""
-    #: What :func:`saferemock._locate.locate` calls this kind.
+    #: What `saferemock._locate.locate` calls this kind.
     locate_as: str = ""
     #: Outside tests and fixtures, report a change only where the culprit's source makes
     #: it: pytest itself changes this state while it collects (``sys.path`` entries).
@@ -670,7 +670,7 @@ def snapshot_lists() -> dict[str, tuple[Any, ...]]:
 
 
 def snapshot_objects() -> dict[str, object]:
-    """The objects in :data:`OBJECTS`, by name."""
+    """The objects in `OBJECTS`, by name."""
     return {
         name: vars(owner).get(attribute, MISSING) for name, (owner, attribute) in OBJECTS.items()
     }

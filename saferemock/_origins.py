@@ -3,7 +3,7 @@
 A mock found on ``time.sleep`` at the end of a test file tells nothing about which of the
 file's tests left it there, and a mock on ``adc.ads1015.adc`` is the module's own only if
 the module made it while it was being imported.  While the pollution guard is on,
-:class:`MockOrigins` notes the culprit of the moment for every mock created, keyed by the
+`MockOrigins` notes the culprit of the moment for every mock created, keyed by the
 mock's own class (``unittest.mock`` gives every mock instance a class of its own), so
 the note goes away with the mock.
 """

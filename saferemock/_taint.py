@@ -2,7 +2,7 @@
 
 A module imported while fakes, patches or blocks were in place may have captured one of
 them at import (``from boto3 import client``); left in ``sys.modules`` it would hand the
-fake to every later test.  :class:`Taint` tells such modules apart from the shared
+fake to every later test.  `Taint` tells such modules apart from the shared
 dependencies that merely got imported alongside, so only the former are evicted.
 """
 
@@ -29,7 +29,7 @@ class Taint:
     """What counts as a reference to the controlled world, growing as modules are evicted.
 
     Seeded with the ids of the fakes, mocks and values that must not outlive a scope;
-    :meth:`spread` then takes every module that holds one of them, directly or through a
+    `spread` then takes every module that holds one of them, directly or through a
     module taken before it.
 
     Examples:

@@ -1,9 +1,9 @@
 """The teardown engine: every change saferemock makes, who owns it, and how it is undone.
 
-**Changes.**  A :class:`Journal` makes a change (attribute set or delete, mapping item set
+**Changes.**  A `Journal` makes a change (attribute set or delete, mapping item set
 or delete) and records it only once it succeeded, with the exact prior state of the slot
-("absent" is :data:`~saferemock._missing.MISSING`).  ``patch.dict`` also records a
-:class:`Snapshot` of a whole mapping, which puts back every key it does not otherwise
+("absent" is `saferemock._missing.MISSING`).  ``patch.dict`` also records a
+`Snapshot` of a whole mapping, which puts back every key it does not otherwise
 hold.
 
 **Layers.**  Every active change to a slot is a layer, ordered by when it was made.  When
@@ -11,21 +11,21 @@ a change ends it hands its prior state to the next active layer above it on that
 any, and otherwise writes its prior state back.  So changes to one slot unwind to the
 original in any order, and what the code under test wrote into a patched slot is
 discarded, as ``unittest.mock`` discards it.  The one exception is a foreign patcher that
-started later and is still active (see :mod:`saferemock._foreign`): its value stays, and
+started later and is still active (see `saferemock._foreign`): its value stays, and
 the engine remembers that saferemock's own value is now dead.  If the slot shows that
 dead value again later (the foreign patcher put it back when it stopped),
-:func:`repair` writes the original over it and reports it.
+`repair` writes the original over it and reports it.
 
 **Ownership.**  Journals form a tree.  Each ``with`` block, decorated call, ``start()``,
 ``scope()`` and ``SafeMock`` opens a child journal of the current scope (a context
-variable, so each thread and asyncio task has its own), or of :data:`ROOT`.  A journal
+variable, so each thread and asyncio task has its own), or of `ROOT`.  A journal
 knows its owner (``kind``, the activation, a ``holder`` such as a fixture) and closing it
 undoes its steps newest first: its changes and its child journals.  The pollution guard
-and :func:`~saferemock.stopall` read ownership from the tree; nothing else keeps a
+and `saferemock.stopall` read ownership from the tree; nothing else keeps a
 registry.
 
 **Failures.**  Undo keeps going past every failure, ``BaseException`` included, and
-raises once at the end from one place (:func:`raise_collected`).
+raises once at the end from one place (`raise_collected`).
 
 Every structure here is changed under one re-entrant lock, so threads that patch the same
 slot at once neither corrupt the bookkeeping nor leave a thread's value behind.
@@ -150,7 +150,7 @@ def read_attr(owner: object, name: str) -> object:
     """Return the value that undoing a change to ``owner.name`` must put back.
 
     Reads the owner's own ``__dict__`` so that an inherited attribute reads as
-    :data:`MISSING` (undo deletes the shadow instead of copying the parent's value down)
+    `MISSING` (undo deletes the shadow instead of copying the parent's value down)
     and a ``staticmethod``/``classmethod``/``property`` is kept as the descriptor itself.
     """
     if _uses_instance_dict(owner, name):
@@ -159,7 +159,7 @@ def read_attr(owner: object, name: str) -> object:
 
 
 def read_item(mapping: MutableMapping[Any, Any], key: Hashable) -> object:
-    """Return ``mapping[key]``, or :data:`MISSING` when the key is absent."""
+    """Return ``mapping[key]``, or `MISSING` when the key is absent."""
     try:
         return mapping[key]
     except KeyError:
@@ -233,7 +233,7 @@ def _slot(kind: str, owner: Any, key: Any) -> tuple[int, Any]:
 class Change:
     """One recorded change to one slot, with the state to put back.
 
-    A change made under a :class:`Snapshot` of the same mapping (``patch.dict``'s own
+    A change made under a `Snapshot` of the same mapping (``patch.dict``'s own
     values) leaves the writing to that snapshot, which is undone right after it.
     """
 
@@ -544,7 +544,7 @@ def repair() -> list[Repair]:
 
     A watched slot stays watched until it shows the dead value with no foreign patcher
     left holding it (then it is repaired), or until a new saferemock change is made to
-    it.  Returns the repairs made, which are also kept for :func:`drain_repairs`.
+    it.  Returns the repairs made, which are also kept for `drain_repairs`.
     """
     with _LOCK:
         made: list[Repair] = []
@@ -583,7 +583,7 @@ def raise_collected(
     run after an undo (an unused ``require_use`` patch), each with the step's name.  A
     ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``) wins, so an
     interrupt still interrupts.  A lone failed check is raised as itself; anything else
-    as one :class:`UndoError` naming every step.
+    as one `UndoError` naming every step.
     """
     __tracebackhide__ = True
     for _, exc in (*failures, *checks):
@@ -713,7 +713,7 @@ class Journal:
         return self.holder or self.kind
 
     def root(self) -> Journal:
-        """The top-level journal this one belongs to (a child of :data:`ROOT`)."""
+        """The top-level journal this one belongs to (a child of `ROOT`)."""
         node = self
         while node.parent is not None and node.parent is not ROOT:
             node = node.parent
@@ -857,7 +857,7 @@ class Journal:
         """Undo every step newest first; raise once, after all of them ran.
 
         Undoing twice is a no-op: the steps are consumed by the first call.  Child
-        journals are closed as steps.  The journal itself stays open (see :meth:`close`).
+        journals are closed as steps.  The journal itself stays open (see `close`).
         """
         __tracebackhide__ = True
         with _LOCK:

@@ -2,7 +2,7 @@
 
 Registered through the ``pytest11`` entry point named ``saferemock``, so it is active once
 the package is installed and ``-p no:saferemock`` turns it off.  The guard itself lives in
-:mod:`saferemock._guard` (no pytest there); this module decides when it looks (after each
+`saferemock._guard` (no pytest there); this module decides when it looks (after each
 conftest import, around each test file's collection, after each test's teardown, and
 around longer-lived fixtures), whom it blames, and how leaks are reported:
 
@@ -989,7 +989,7 @@ def _managed(request: FixtureRequest, *, intentional: bool = False) -> Iterator[
 
 @pytest.fixture
 def safemock(request: FixtureRequest) -> Iterator[SafeMock]:
-    """A :class:`saferemock.SafeMock` for one test: everything it starts is undone at teardown.
+    """A `saferemock.SafeMock` for one test: everything it starts is undone at teardown.
 
     ``safemock.patch(...)``, ``.fake_module_tree(...)``, ``.patch_builtin(...)`` and the
     rest start at once and are undone in reverse order when the test ends.
@@ -1000,28 +1000,28 @@ def safemock(request: FixtureRequest) -> Iterator[SafeMock]:
 
 @pytest.fixture(scope="class")
 def class_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
-    """A :class:`saferemock.SafeMock` shared by a test class, undone after its last test."""
+    """A `saferemock.SafeMock` shared by a test class, undone after its last test."""
     __tracebackhide__ = True
     yield from _managed(request)
 
 
 @pytest.fixture(scope="module")
 def module_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
-    """A :class:`saferemock.SafeMock` shared by a test module, undone after its last test."""
+    """A `saferemock.SafeMock` shared by a test module, undone after its last test."""
     __tracebackhide__ = True
     yield from _managed(request)
 
 
 @pytest.fixture(scope="package")
 def package_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
-    """A :class:`saferemock.SafeMock` shared by a test package, undone after its last test."""
+    """A `saferemock.SafeMock` shared by a test package, undone after its last test."""
     __tracebackhide__ = True
     yield from _managed(request)
 
 
 @pytest.fixture(scope="session")
 def session_safemock(request: FixtureRequest) -> Iterator[SafeMock]:
-    """A :class:`saferemock.SafeMock` for session-wide fakes, undone at the end of the run.
+    """A `saferemock.SafeMock` for session-wide fakes, undone at the end of the run.
 
     What it changes is intentional: the guard never reports it.
     """
