@@ -519,6 +519,8 @@ class Guard:
         """The installed package that defines ``value`` (its type, or itself), or ``""``."""
         if is_mock(value) or value is None:
             return ""
+        if type(value) is types.MethodType:
+            value = value.__func__  # a library's bound method: its function says whose
         kind = value if isinstance(value, (type, types.FunctionType)) else type(value)
         if kind is types.ModuleType:
             return ""
@@ -530,6 +532,16 @@ class Guard:
         if "site-packages" not in parts and "dist-packages" not in parts:
             return ""  # the standard library: a test's own use of it
         return str(vars(module).get("__name__", "")).partition(".")[0]
+
+    def _builtins_library(self, changes: Mapping[Slot, tuple[object, object]]) -> str:
+        """The one installed package that defines what was added to ``builtins``, or ``""``."""
+        libraries = {
+            self._library_of(new)
+            for (kind, *_), (old, new) in changes.items()
+            if kind == "builtin" and old is MISSING and callable(new)
+        }
+        libraries.discard("")
+        return libraries.pop() if len(libraries) == 1 else ""
 
     def _is_test_code(self, value: object) -> bool:
         code = getattr(value, "__code__", None) if type(value) is types.FunctionType else None
@@ -695,6 +707,7 @@ class Guard:
             bookkeeping=interval.bookkeeping,
             replaced=interval.replaced,
             entries=interval.entries,
+            builtins_library=self._builtins_library(changes),
             library_of=self._library_of,
             origin_of=self._origin_label,
             is_test_code=self._is_test_code,

@@ -71,6 +71,8 @@ class Context:
     """Names whose module put another object in its own place while being imported."""
     entries: set[int] = dataclasses.field(default_factory=set)
     """Ids of ``sys.path``-like entries a library added while being imported."""
+    builtins_library: str = ""
+    """The one installed package whose functions were added to ``builtins``, if one was."""
     library_of: Callable[[object], str] = lambda value: ""
     """The installed package that defines a value's type or function, or ``""``."""
     origin_of: Callable[[object], str | None] = lambda value: None
@@ -185,10 +187,10 @@ def _accept(subject: str) -> str:
     return f"accept it with saferemock_accept = {subject} in the ini file"
 
 
-def _library_fix(library: str, subject: str) -> str:
+def _library_fix(library: str, subject: str, mapping: str = "sys.modules") -> str:
     return (
         f"{library} made it, not the test: {_accept(subject)}, or run the call that makes "
-        "it inside safemock.patch.dict(sys.modules) / monkeypatch so it is undone"
+        f"it inside safemock.patch.dict({mapping}) / monkeypatch so it is undone"
     )
 
 
@@ -329,8 +331,12 @@ class Builtins(Kind):
             else f"{subject} is {describe_value(new)}"
         )
         library = "" if is_mock(new) else context.library_of(new)
+        if not library and old is MISSING and not callable(new):
+            # A flag or constant added beside a library's functions (IPython's
+            # __IPYTHON__ next to get_ipython) is that library's too.
+            library = context.builtins_library
         if library:
-            return Finding(subject, what, _library_fix(library, subject), library)
+            return Finding(subject, what, _library_fix(library, subject, "vars(builtins)"), library)
         if old is MISSING:
             fix = (
                 f"add it with safemock.patch.object(builtins, {key!r}, value, create=True) instead"

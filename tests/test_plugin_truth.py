@@ -12,8 +12,13 @@ the leak.
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Iterator
+
 import pytest
 from pluginreport import QUIET, failures, report
+
+import saferemock as sm
 
 LIBRARIES = {
     # A Cython extension registers its runtime modules, made without a spec.
@@ -269,6 +274,20 @@ MORE = {
             # Every fake module goes into sys.modules, and cleanup forgets the new keys.
             sys.modules["Path"] = _PATH
         """,
+    "lib/site-packages/shellish/__init__": """\
+        import builtins
+
+
+        class Shell:
+            def get_shell(self):
+                return self
+
+
+        def start():
+            # An interactive shell registers itself in builtins, flag and accessor.
+            builtins.get_shellish = Shell().get_shell
+            builtins.__SHELLISH__ = True
+        """,
     "app/hw/__init__": """\
         import sys
         from unittest.mock import MagicMock
@@ -297,6 +316,7 @@ MORE = {
         """,
     "test_libs": """\
         import fakefs
+        import shellish
 
 
         def test_fakefs_first():
@@ -305,6 +325,10 @@ MORE = {
 
         def test_fakefs_again():
             fakefs.patch_everything()
+
+
+        def test_a_shell_started():
+            shellish.start()
         """,
     "test_reload": """\
         import importlib
@@ -364,6 +388,16 @@ LIBRARY_LEAK = (
     "sys.modules['Path'] in the ini file, or run the call that makes it inside "
     "safemock.patch.dict(sys.modules) / monkeypatch so it is undone"
 )
+SHELL_LEAKS = [
+    f"test_libs.py::test_a_shell_started: builtins.{name} was added ({value}); shellish "
+    f"made it, not the test: accept it with saferemock_accept = builtins.{name} in the ini "
+    "file, or run the call that makes it inside safemock.patch.dict(vars(builtins)) / "
+    "monkeypatch so it is undone"
+    for name, value in [
+        ("__SHELLISH__", "True"),
+        ("get_shellish", "a method object"),
+    ]
+]
 RELOAD_LEAK = (
     "test_reload.py::test_reload_under_a_fake: app.uses_cloud.cloudsdk is a saferemock fake "
     "of 'cloudsdk', outliving its fake_module_tree; reload it inside "
@@ -372,28 +406,32 @@ RELOAD_LEAK = (
 
 
 @pytest.fixture
-def more(pytester: pytest.Pytester) -> pytest.Pytester:
+def more(pytester: pytest.Pytester) -> Iterator[pytest.Pytester]:
     write(pytester, MORE)
     pytester.syspathinsert(pytester.path / "lib" / "site-packages")
-    return pytester
+    # The shell's builtins are real leaks, and these runs share this process's builtins.
+    with sm.patch.dict(vars(builtins)):
+        yield pytester
 
 
 def test_each_leak_is_reported_once_at_its_origin(more: pytest.Pytester) -> None:
     # A package imported by two test files leaks once, on its own line; a library that
     # puts one object back on every use is named as its maker, once.
     result = more.runpytest(*QUIET, "--saferemock-guard=warn")
-    result.assert_outcomes(passed=5)
-    assert report(result) == [PACKAGE_LEAK, LIBRARY_LEAK, RELOAD_LEAK]
+    result.assert_outcomes(passed=6)
+    assert report(result) == [PACKAGE_LEAK, *SHELL_LEAKS, LIBRARY_LEAK, RELOAD_LEAK]
 
 
 def test_strict_mode_fails_only_the_tests_that_can_fix_their_leak(more: pytest.Pytester) -> None:
     result = more.runpytest(*QUIET, "--saferemock-guard=strict")
-    result.assert_outcomes(passed=5, errors=1)
+    result.assert_outcomes(passed=6, errors=1)
     assert failures(result) == {"ERROR test_reload.py::test_reload_under_a_fake"}
+    library_kept = " (strict mode left it in place: the library makes it again on every use)"
     assert report(result) == [
         PACKAGE_LEAK + " (strict mode left it in place: the rest of the run may depend on "
         "it, so undoing it would only make later tests fail)",
-        LIBRARY_LEAK + " (strict mode left it in place: the library makes it again on every use)",
+        *(leak + library_kept for leak in SHELL_LEAKS),
+        LIBRARY_LEAK + library_kept,
         RELOAD_LEAK,
     ]
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -406,11 +444,13 @@ def test_accepted_leaks_are_not_reported_and_do_not_fail_the_run(more: pytest.Py
         saferemock_accept =
             sys.modules['Path']
             sys.modules['R*']
+            builtins.*shellish*
+            builtins.__SHELLISH__
         """
     )
     more.path.joinpath("test_reload.py").unlink()
     result = more.runpytest(*QUIET, "--saferemock-guard=strict")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     assert report(result) == []
     assert result.ret == pytest.ExitCode.OK
 
