@@ -225,8 +225,28 @@ def _read(slot: Slot) -> object:
 def _same(kind: str, current: object, expected: object) -> bool:
     if current is expected:
         return True
+    if type(current) is types.MethodType:
+        # Each read of obj.method makes a new bound method: the same function and object
+        # bound again is the same value.
+        return current == expected
     # os.environ decodes a fresh str at each read.
     return kind == "environ" and current == expected
+
+
+def _remade_by_code(value: object) -> bool:
+    """Whether another ``value`` of its class back in a slot after a report means code that
+    makes one on every use (pyfakefs's fake ``Path`` module, cached or made anew).
+
+    Not a constant or a plain module (any code writing one gives that type) and not a mock
+    (a test's own, which the test can stop leaving).
+    """
+    return not (
+        value is MISSING
+        or value is None
+        or isinstance(value, (str, bytes, int, float))
+        or type(value) is types.ModuleType
+        or is_mock(value)
+    )
 
 
 def _slot_of(kind: str, owner: object, key: Any) -> Slot | None:
@@ -355,11 +375,13 @@ def _is_extension(module: object) -> bool:
 class _Hold:
     """What a class-, module-, package- or session-scoped fixture changed during setup."""
 
-    __slots__ = ("alive", "culprit", "slots")
+    __slots__ = ("alive", "culprit", "slots", "types")
 
     def __init__(self, culprit: Culprit) -> None:
         self.culprit = culprit
         self.slots: list[Slot] = []
+        self.types: set[tuple[str, type]] = set()
+        """(list name, entry type) of the ``sys.path``-like entries it added."""
         self.alive = True
 
 
@@ -445,8 +467,12 @@ class Guard:
         self._base: dict[Slot, object] = {}
         # Library-made leaks already reported: re-made on every use, reported once.
         self._reported: set[tuple[str, str]] = set()
-        # Longer-lived fixtures set up and not yet torn down.
+        # The class of each leaked value, by slot: another of it back there is code that
+        # makes one on every use, reported once.
+        self._again: dict[Slot, type] = {}
+        # Longer-lived fixtures set up and not yet torn down, and what they hold.
         self._fixtures: set[Culprit] = set()
+        self._fixture_holds: list[_Hold] = []
         # The other modules' namespaces, as the last sweep saw them, by id.
         self._swept: dict[int, tuple[types.ModuleType, dict[str, Any]]] = {}
         # Which test a line of a test file belongs to (the plugin knows the items).
@@ -967,6 +993,7 @@ class Guard:
         context: Context,
     ) -> tuple[list[Leak], list[tuple[Slot, object]]]:
         held, whole, loose, loose_slots = self._held()
+        held_types = {kind for hold in self._fixture_holds for kind in hold.types}
         leaks: list[Leak] = []
         plan: list[tuple[Slot, object]] = []
         reported: set[tuple[str, str]] = set()
@@ -982,6 +1009,12 @@ class Guard:
             base = self._base.setdefault(slot, old)
             if kind in ("builtin", "environ", "list", "object") and _same(kind, current, base):
                 continue  # back to what it was before anything changed it
+            if kind == "list" and (slot[1], type(slot[2].obj)) in held_types:
+                continue  # a live fixture keeps an entry of this type in that list
+            if current is not MISSING and self._again.get(slot) is type(current):
+                # Another of the objects reported there before: code that makes one on
+                # every use.  Reported once; undoing it again would fail every later test.
+                continue
             kept = held.get(slot, _ANY if kind in whole else MISSING)
             if kept is not MISSING:
                 if kept is _ANY or _same(kind, current, kept):
@@ -1021,6 +1054,8 @@ class Guard:
                 # patch started twice): undone twice, reported once.
                 continue
             reported.add((finding.subject, finding.what))
+            if _remade_by_code(current):
+                self._again[slot] = type(current)
             if finding.library:
                 if (finding.subject, finding.what) in self._reported:
                     continue  # re-made by the same library code: reported once
@@ -1192,6 +1227,7 @@ class Guard:
         """Register what changed since ``mark`` as held by the fixture ``culprit``."""
         hold = _Hold(culprit)
         self._fixtures.add(culprit)
+        self._fixture_holds.append(hold)
         changes: dict[Slot, tuple[object, object]] = {}
         for key, value in list(sys.modules.items()):
             if mark.modules.get(key, MISSING) is not value:
@@ -1206,6 +1242,14 @@ class Guard:
             for name, value in list(live.items()):
                 if before.get(name, MISSING) is not value:
                     changes[("attr", ref, name)] = (before.get(name, MISSING), value)
+        for name, entries in snapshot_lists().items():
+            known = {id(entry) for entry in mark.lists.get(name, ())}
+            for entry in entries:
+                if id(entry) not in known:
+                    changes[("list", name, _Ref(entry))] = (MISSING, entry)
+                    # A fixture that pauses between tests and resumes with a new entry of
+                    # the same type (pyfakefs's import hook) still holds that place.
+                    hold.types.add((name, type(entry)))
         for slot, (_, current) in changes.items():
             if current is MISSING or slot in self._holds:
                 continue  # a fixture set up inside this one holds it already
@@ -1217,6 +1261,8 @@ class Guard:
         """The fixture was torn down: what it still holds is judged at the next checkpoint."""
         hold.alive = False
         self._fixtures.discard(hold.culprit)
+        if hold in self._fixture_holds:
+            self._fixture_holds.remove(hold)
         for slot in hold.slots:
             entry = self._holds.get(slot)
             if entry is not None and entry[0] is hold:

@@ -273,6 +273,32 @@ def test_builtins_changed_added_and_removed(project: Path) -> None:
     assert guard.checkpoint(TEST) == []
 
 
+class _Console:
+    def show(self) -> None:
+        pass
+
+
+def test_a_method_bound_again_to_the_same_object_is_the_same_value(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each read of console.show makes a new bound method: code that puts it back after a
+    # pause (pyfakefs does, between tests) changes nothing.
+    console, other = _Console(), _Console()
+    monkeypatch.setattr(builtins, "show", console.show, raising=False)
+    guard = make_guard(project)
+    monkeypatch.setattr(builtins, "show", console.show)
+    monkeypatch.setattr(builtins, "shown", 1, raising=False)  # so builtins differ at all
+    assert lines(guard.checkpoint(TEST)) == [
+        "test_x.py::test_it: builtins.shown was added (1); add it with "
+        "safemock.patch.object(builtins, 'shown', value, create=True) instead"
+    ]
+    monkeypatch.setattr(builtins, "show", other.show)
+    assert lines(guard.checkpoint(TEST)) == [
+        "test_x.py::test_it: builtins.show is a method object; use "
+        "safemock.patch_builtin('show', ...) instead"
+    ]
+
+
 def test_environment_changes_are_leaks_except_in_conftests(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,6 +13,7 @@ the leak.
 from __future__ import annotations
 
 import builtins
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -467,3 +468,139 @@ def test_an_accept_pattern_that_names_no_leak_is_a_usage_error(pytester: pytest.
             "sys.path or module.attribute, one per line, with * as a wildcard."
         ]
     )
+
+
+# pyfakefs's own suite: a module-scoped fixture patches ``builtins.open`` and puts an
+# import hook first in ``sys.meta_path``; its plugin pauses the patch after each test and
+# resumes it, with a new hook and a new bound method, before the next.  And its project
+# code puts a fake module object in ``sys.modules`` on every use and never takes it out.
+PAUSING = {
+    "lib/site-packages/pausefs/__init__": """\
+        import builtins
+        import sys
+
+
+        class Finder:
+            def find_spec(self, name, path=None, target=None):
+                return None
+
+
+        class FakeIo:
+            def open(self, *args, **kwargs):
+                raise OSError("the fake file system has no files")
+
+
+        _IO = FakeIo()
+
+
+        class Patcher:
+            current = None
+
+            def __init__(self):
+                self.real_open = builtins.open
+                self.finder = None
+
+            def start(self):
+                Patcher.current = self
+                self.finder = Finder()
+                sys.meta_path.insert(0, self.finder)
+                builtins.open = _IO.open
+
+            def pause(self):
+                if self.finder is not None:
+                    sys.meta_path.remove(self.finder)
+                    builtins.open = self.real_open
+                    self.finder = None
+
+            def resume(self):
+                if self.finder is None:
+                    self.start()
+
+            def stop(self):
+                self.pause()
+                Patcher.current = None
+        """,
+    "conftest": """\
+        import pausefs
+        import pytest
+
+
+        @pytest.fixture(scope="module")
+        def fake_fs():
+            patcher = pausefs.Patcher()
+            patcher.start()
+            yield patcher
+            patcher.stop()
+
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_setup(item):
+            if pausefs.Patcher.current is not None:
+                pausefs.Patcher.current.resume()
+
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_logreport(report):
+            yield
+            if report.when == "teardown" and pausefs.Patcher.current is not None:
+                pausefs.Patcher.current.pause()
+        """,
+    "app/paths": """\
+        import sys
+
+
+        class PathModule:
+            pass
+
+
+        def install():
+            sys.modules["Path"] = PathModule()
+        """,
+    "test_fs": """\
+        import pytest
+
+
+        @pytest.mark.parametrize("name", ["a", "b", "c"])
+        def test_open_is_fake(fake_fs, name):
+            with pytest.raises(OSError):
+                open(name)
+        """,
+    "test_paths": """\
+        import app.paths
+
+
+        def test_first():
+            app.paths.install()
+
+
+        def test_second():
+            app.paths.install()
+
+
+        def test_third():
+            app.paths.install()
+        """,
+}
+PATH_LEAK = (
+    "test_paths.py::test_first: sys.modules['Path'] is a PathModule object, not a module; "
+    "use safemock.fake_module_tree(['Path']) (or @pytest.mark.fake_modules('Path')) instead, "
+    "undone at teardown"
+)
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_a_paused_fixture_and_an_object_put_back_on_every_use_are_reported_once(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    write(pytester, PAUSING)
+    pytester.syspathinsert(pytester.path / "lib" / "site-packages")
+    with sm.patch.dict(sys.modules):
+        result = pytester.runpytest(*QUIET, f"--saferemock-guard={mode}")
+    if mode == "warn":
+        result.assert_outcomes(passed=6)
+        assert report(result) == [PATH_LEAK]
+    else:
+        # Undone once, failing the test that left it; the same object back is left alone.
+        result.assert_outcomes(passed=6, errors=1)
+        assert failures(result) == {"ERROR test_paths.py::test_first"}
+        assert report(result) == [PATH_LEAK]
