@@ -858,6 +858,32 @@ class _GuardHooks:
             _after_test(self.state, item, outcome.get_result())
 
 
+# pytest runs setUpClass, setup_class, setup_module and the like through fixtures of its
+# own: what they change is the test code's, so the report points there.
+_XUNIT_SETUPS: Final = ("setUpClass", "setup_class", "setUpModule", "setup_module")
+
+
+def _setup_code(
+    fixturedef: FixtureDef[Any], request: FixtureRequest, is_project_file: Callable[[str], bool]
+) -> types.CodeType | None:
+    """The code that sets a fixture up: its function, or the xunit setup pytest runs."""
+    code: types.CodeType | None = getattr(inspect.unwrap(fixturedef.func), "__code__", None)
+    if code is None or is_project_file(code.co_filename):
+        return code
+    for owner in (getattr(request, "cls", None), getattr(request, "module", None)):
+        for name in _XUNIT_SETUPS:
+            setup = getattr(owner, name, None)
+            setup = inspect.unwrap(getattr(setup, "__func__", setup) or _no_setup)
+            found = getattr(setup, "__code__", None)
+            if isinstance(found, types.CodeType) and is_project_file(found.co_filename):
+                return found
+    return code
+
+
+def _no_setup() -> None:
+    """Stands for a class or module without that setup (its code is no project's)."""
+
+
 @final
 class _FixtureHolds:
     """What a class-, module-, package- or session-scoped fixture changes is held by it.
@@ -878,8 +904,7 @@ class _FixtureHolds:
         if guard is None or fixturedef.scope == "function":
             yield
             return
-        func = inspect.unwrap(fixturedef.func)
-        code = getattr(func, "__code__", None)
+        code = _setup_code(fixturedef, request, guard.is_project_file)
         filename = code.co_filename if code is not None else ""
         culprit = Culprit(
             "fixture",

@@ -9,6 +9,7 @@ this run.
 from __future__ import annotations
 
 import builtins
+import re
 import sys
 import textwrap
 
@@ -16,6 +17,7 @@ import pytest
 from pluginreport import QUIET, failures, report
 from statecheck import stacked_on
 
+import saferemock as sm
 from saferemock._patch import settings
 
 PHASES = ("conftest", "collection", "setup", "call", "teardown")
@@ -514,6 +516,45 @@ def test_a_module_fixture_is_judged_at_its_teardown_and_blamed_by_name(
         "which undoes it at teardown",
     ]
     result.stdout.fnmatch_lines(["ERROR test_fixtures.py::test_two*"])
+
+
+def test_a_leak_in_setupclass_or_setup_module_is_blamed_on_that_method(
+    pytester: pytest.Pytester,
+) -> None:
+    # pytest runs them through fixtures of its own, defined in pytest's files.
+    pytester.makepyfile(
+        test_xunit="""\
+        import builtins
+        import unittest
+        from unittest import mock
+
+
+        def setup_module():
+            builtins.helper_module = mock.MagicMock()
+
+
+        class TestCase(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                builtins.helper_class = mock.MagicMock()
+
+            def test_it(self):
+                pass
+        """
+    )
+    with sm.patch.dict(vars(builtins)):  # the leaks are real, in this process
+        result = pytester.runpytest(*QUIET, "--saferemock-guard=warn")
+    result.assert_outcomes(passed=1)
+    # pytest before 8 names its fixtures without the leading underscore.
+    assert [re.sub("'_?", "'_", line, count=1) for line in report(result)] == [
+        f"test_xunit.py:{line} (fixture '{fixture}'): builtins.helper_{name} was added (a "
+        f"MagicMock); add it with safemock.patch.object(builtins, 'helper_{name}', value, "
+        "create=True) instead"
+        for line, fixture, name in [
+            (11, "_unittest_setUpClass_fixture_TestCase", "class"),
+            (6, "_xunit_setup_module_fixture_test_xunit", "module"),
+        ]
+    ]
 
 
 CLEAN_CONFTEST = """\
