@@ -523,6 +523,12 @@ class Guard:
                 stem, dot, suffix = entry.partition(".")
                 if stem.isidentifier() and (not dot or suffix == "py"):
                     names.add(stem)
+        # A rootdir that is itself a package: pytest imports its modules under its name
+        # (and those of the packages around it).
+        package = self._root.rstrip(os.sep)
+        while os.path.isfile(os.path.join(package, "__init__.py")):
+            package, name = os.path.split(package)
+            names.add(name)
         return names
 
     def _module_file(self, value: object) -> str | None:
@@ -775,11 +781,15 @@ class Guard:
             if entries != before:
                 now = {id(entry): entry for entry in entries}
                 then = {id(entry): entry for entry in before}
+                # A path is told by its text: pytest puts a copy of one already there
+                # back in front when it imports a package's __init__.py again.
+                now_paths = {entry for entry in entries if isinstance(entry, str)}
+                then_paths = {entry for entry in before if isinstance(entry, str)}
                 for key, entry in now.items():
-                    if key not in then:
+                    if key not in then and not (isinstance(entry, str) and entry in then_paths):
                         changes[("list", name, _Ref(entry))] = (MISSING, entry)
                 for key, entry in then.items():
-                    if key not in now:
+                    if key not in now and not (isinstance(entry, str) and entry in now_paths):
                         changes[("list", name, _Ref(entry))] = (entry, MISSING)
         for name, value in snapshot_objects().items():
             if value is not seen.objects.get(name):
@@ -1095,7 +1105,9 @@ class Guard:
         ):
             key = kind.locate_key(_key(slot), finding)
             if culprit.path:
-                line = locate(culprit.path, kind.locate_as, key)
+                # What a file did while it was imported: its module-level statements.
+                module_level = culprit.phase in ("collection", "import", "conftest")
+                line = locate(culprit.path, kind.locate_as, key, module_level=module_level)
             else:
                 # A hook in some conftest (pytest_configure, pytest_sessionstart): name the
                 # conftest whose line matches best.

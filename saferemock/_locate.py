@@ -10,7 +10,7 @@ the file once and scores each statement against the leak: ``sys.modules['x'] = .
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from saferemock._missing import MISSING
@@ -190,14 +190,27 @@ _MATCHERS: Final[dict[str, Callable[[ast.AST, object], int]]] = {
 }
 
 
-def locate(path: str, kind: str, key: object, *, exact: bool = False) -> int:
+def _outside_functions(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node that runs when the module runs: not the bodies of functions."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def locate(
+    path: str, kind: str, key: object, *, exact: bool = False, module_level: bool = False
+) -> int:
     """Return the line of ``path`` that most likely made a ``kind`` leak of ``key``, or 0.
 
     ``kind`` is ``"module"`` (``key`` a ``sys.modules`` key), ``"environ"``, ``"builtin"``,
     ``"attr"`` (``"owner.name"``), ``"list"`` (``"sys.path"``), ``"object"``
     (``"os.environ"`` replaced), ``"patch"`` or ``"run"`` (the patch target).  The first
     line that names ``key`` wins over one that only makes a change of the same kind; with
-    ``exact``, only a line that names ``key`` counts.
+    ``exact``, only a line that names ``key`` counts.  With ``module_level``, the bodies of
+    functions do not count: what a module did while it was imported.
 
     Example:
         >>> import tempfile, os
@@ -213,7 +226,7 @@ def locate(path: str, kind: str, key: object, *, exact: bool = False) -> int:
     if tree is None or matcher is None:
         return 0
     best: tuple[int, int] = (0, 0)
-    for node in ast.walk(tree):
+    for node in _outside_functions(tree) if module_level else ast.walk(tree):
         score = matcher(node, key)
         if not score:
             continue

@@ -299,6 +299,27 @@ def test_a_method_bound_again_to_the_same_object_is_the_same_value(
     ]
 
 
+def test_a_copy_of_a_path_already_searched_is_no_sys_path_change(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest puts a copy of the rootdir back in front when it imports a package again.
+    monkeypatch.setattr(sys, "path", [*sys.path])  # this test's own sys.path
+    guard = make_guard(project)
+    searched = sys.path[-1]
+    copy = "".join(list(searched))
+    assert copy == searched
+    assert copy is not searched
+    sys.path.insert(0, copy)
+    assert guard.checkpoint(TEST) == []
+    sys.path.remove(copy)
+    assert guard.checkpoint(TEST) == []
+    sys.path.insert(0, "/nowhere/else")
+    assert lines(guard.checkpoint(TEST)) == [
+        "test_x.py::test_it: '/nowhere/else' was added to sys.path; use "
+        "monkeypatch.syspath_prepend(...) instead"
+    ]
+
+
 def test_environment_changes_are_leaks_except_in_conftests(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -604,3 +604,43 @@ def test_a_paused_fixture_and_an_object_put_back_on_every_use_are_reported_once(
         result.assert_outcomes(passed=6, errors=1)
         assert failures(result) == {"ERROR test_paths.py::test_first"}
         assert report(result) == [PATH_LEAK]
+
+
+def test_a_rootdir_that_is_a_package_blames_its_test_package_init(
+    pytester: pytest.Pytester,
+) -> None:
+    # Its modules are imported as <rootdir>.unit_test...; the patcher that the package's
+    # __init__.py starts is named there, not on the test file that imported it.
+    pytester.makepyfile(
+        **{
+            "__init__": "",
+            "unit_test/__init__": """\
+                from unittest.mock import MagicMock, patch
+
+                patcher = patch.dict("sys.modules", {"fancysock": MagicMock()})
+                patcher.start()
+                """,
+            "unit_test/test_sock": """\
+                import fancysock
+
+
+                def test_sock():
+                    assert fancysock.connect
+
+
+                def never_called():
+                    import sys
+
+                    sys.path.insert(0, "/nowhere")  # pytest's own insertion is not this
+                """,
+        }
+    )
+    result = pytester.runpytest_subprocess(*QUIET, "--saferemock-guard=warn")
+    result.assert_outcomes(passed=1)
+    assert report(result) == [
+        "unit_test/__init__.py:4 (import): the unittest.mock patch of "
+        "patch.dict(sys.modules) was started with start() and never stopped "
+        "(sys.modules['fancysock'] is a MagicMock); stop it in the same test (a with "
+        "block, a decorator, or request.addfinalizer(patcher.stop)), or use the safemock "
+        "fixture, which undoes it at teardown"
+    ]
