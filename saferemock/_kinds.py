@@ -455,7 +455,8 @@ class Lists(Kind):
         return Finding(name, what, fix)
 
     def locate_key(self, key: tuple[str, Any], finding: Finding) -> object:
-        return key[0]
+        entry = key[1].obj
+        return (key[0], entry) if isinstance(entry, str) else key[0]
 
 
 # Objects that must stay themselves: code holds references to them.

@@ -133,7 +133,24 @@ def _attribute(node: ast.AST, key: object) -> int:
 
 
 def _sys_list(node: ast.AST, key: object) -> int:
-    """``key`` is ``"sys.path"`` (or ``sys.meta_path``): an assignment or an in-place change."""
+    """``key`` is ``"sys.path"`` (or ``sys.meta_path``): an assignment or an in-place change.
+
+    With ``("sys.path", entry)``, a change whose string constants are part of the entry's
+    text (``"../Server"``, or ``"Server"`` joined to a directory) wins.
+    """
+    entry = ""
+    if isinstance(key, tuple):
+        key, entry = key
+    score = _sys_list_change(node, key)
+    if score and entry and any(
+        isinstance(text, str) and len(text) > 1 and text in entry
+        for text in map(_constant, ast.walk(node))
+    ):
+        return 3
+    return score
+
+
+def _sys_list_change(node: ast.AST, key: object) -> int:
     for target in _targets(node):
         if _dotted(target) == key or (
             isinstance(target, ast.Subscript) and _dotted(target.value) == key

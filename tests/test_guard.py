@@ -531,6 +531,12 @@ def test_locate_finds_the_statement_that_made_each_kind_of_change(tmp_path: Path
             setattr(builtins, "input", lambda: "y")
             os.environ["APP_MODE"] = "test"
             mock.patch("json.dumps").start()
+            sys.path.append("../Client")
+            sys.path.append(os.path.join(os.path.dirname(__file__), "Server"))
+
+
+            def later():
+                sys.modules["late"] = mock.MagicMock()
             """
         )
     )
@@ -544,6 +550,12 @@ def test_locate_finds_the_statement_that_made_each_kind_of_change(tmp_path: Path
     assert locate(path, "builtin", "input") == 8
     assert locate(path, "environ", "APP_MODE") == 9
     assert locate(path, "patch", "json.dumps") == 10
+    assert locate(path, "list", "sys.path") == 11
+    assert locate(path, "list", ("sys.path", "/app/tests/Server")) == 12
+    assert locate(path, "list", ("sys.path", "../Client")) == 11
+    assert locate(path, "module", "late") == 16
+    assert locate(path, "module", "late", module_level=True) == 4
+    assert locate(path, "module", "late", exact=True, module_level=True) == 0
     assert locate(str(tmp_path / "missing.py"), "module", "boto3") == 0
 
 
