@@ -142,9 +142,13 @@ def _sys_list(node: ast.AST, key: object) -> int:
     if isinstance(key, tuple):
         key, entry = key
     score = _sys_list_change(node, key)
-    if score and entry and any(
-        isinstance(text, str) and len(text) > 1 and text in entry
-        for text in map(_constant, ast.walk(node))
+    if (
+        score
+        and entry
+        and any(
+            isinstance(text, str) and len(text) > 1 and text in entry
+            for text in map(_constant, ast.walk(node))
+        )
     ):
         return 3
     return score
