@@ -1008,22 +1008,9 @@ class Guard:
         plan: list[tuple[Slot, object]] = []
         reported: set[tuple[str, str]] = set()
         deferred: list[tuple[Slot, object]] = []
-        modules = sys.modules
         for slot, (old, current) in changes.items():
             kind = slot[0]
-            if kind == "module" and slot not in held and _imported(slot[1], current, modules):
-                # The bulk of every interval that imports something: a real module, in
-                # step with its package.  Nothing to judge or remember.
-                self._pristine.pop(slot, None)
-                continue
-            base = self._base.setdefault(slot, old)
-            if kind in ("builtin", "environ", "list", "object") and _same(kind, current, base):
-                continue  # back to what it was before anything changed it
-            if kind == "list" and (slot[1], type(slot[2].obj)) in held_types:
-                continue  # a live fixture keeps an entry of this type in that list
-            if current is not MISSING and self._again.get(slot) is type(current):
-                # Another of the objects reported there before: code that makes one on
-                # every use.  Reported once; undoing it again would fail every later test.
+            if self._nothing_to_judge(slot, old, current, held, held_types):
                 continue
             kept = held.get(slot, _ANY if kind in whole else MISSING)
             if kept is not MISSING:
@@ -1059,21 +1046,53 @@ class Guard:
                 continue  # pytest's own doing while it collects, unless the source says so
             if not keep and kind != "repair":
                 plan.append((slot, prior))
-            if (finding.subject, finding.what) in reported:
-                # Seen twice (an out-of-step submodule as item and attribute, the same
-                # patch started twice): undone twice, reported once.
-                continue
-            reported.add((finding.subject, finding.what))
-            if _remade_by_code(current):
-                self._again[slot] = type(current)
-            if finding.library:
-                if (finding.subject, finding.what) in self._reported:
-                    continue  # re-made by the same library code: reported once
-                self._reported.add((finding.subject, finding.what))
-            leaks.append(leak)
+            if self._first_report(slot, current, finding, reported):
+                leaks.append(leak)
         if plan:
             plan.extend(deferred)
         return leaks, plan
+
+    def _nothing_to_judge(
+        self,
+        slot: Slot,
+        old: object,
+        current: object,
+        held: Mapping[Slot, object],
+        held_types: set[tuple[str, type]],
+    ) -> bool:
+        """Whether a change is no leak whatever its value says (and remember what it needs)."""
+        kind = slot[0]
+        if kind == "module" and slot not in held and _imported(slot[1], current, sys.modules):
+            # The bulk of every interval that imports something: a real module, in step
+            # with its package.  Nothing to judge or remember.
+            self._pristine.pop(slot, None)
+            return True
+        base = self._base.setdefault(slot, old)
+        if kind in ("builtin", "environ", "list", "object") and _same(kind, current, base):
+            return True  # back to what it was before anything changed it
+        if kind == "list" and (slot[1], type(slot[2].obj)) in held_types:
+            return True  # a live fixture keeps an entry of this type in that list
+        # Another of the objects reported there before: code that makes one on every use.
+        # Reported once; undoing it again would fail every later test.
+        return current is not MISSING and self._again.get(slot) is type(current)
+
+    def _first_report(
+        self, slot: Slot, current: object, finding: Finding, reported: set[tuple[str, str]]
+    ) -> bool:
+        """Whether to report a finding: not seen in this interval, nor made again."""
+        seen = (finding.subject, finding.what)
+        if seen in reported:
+            # Seen twice (an out-of-step submodule as item and attribute, the same patch
+            # started twice): undone twice, reported once.
+            return False
+        reported.add(seen)
+        if _remade_by_code(current):
+            self._again[slot] = type(current)
+        if finding.library:
+            if seen in self._reported:
+                return False  # re-made by the same library code: reported once
+            self._reported.add(seen)
+        return True
 
     def _accepted(self, culprit: Culprit, finding: Finding) -> bool:
         allow = culprit.allow
