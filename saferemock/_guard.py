@@ -213,6 +213,10 @@ Slot = tuple[Any, ...]
 # A holder's value that any current value matches (patch.dict holds a whole mapping).
 _ANY: Final = object()
 
+# The import watch's token for the first import of unittest.mock, when the guard starts
+# noting who makes each mock (see MockOrigins.install).
+_MOCK_LIBRARY: Final = object()
+
 
 def _key(slot: Slot) -> Any:
     return slot[1] if len(slot) == 2 else slot[1:]
@@ -586,6 +590,8 @@ class Guard:
         return None
 
     def _enter_import(self, name: str) -> object:
+        if name == "unittest.mock" and not self.origins.installed:
+            return _MOCK_LIBRARY
         if self.current.phase in ("test", "fixture"):
             # A test's imports are the test's: what it changes is judged when it ends.
             return None
@@ -608,6 +614,10 @@ class Guard:
         return culprit
 
     def _leave_import(self, token: object, module: object) -> None:
+        if token is _MOCK_LIBRARY:
+            # Loaded just now, and the code that imported it has not run on: no mock yet.
+            self.origins.install(self.journal)
+            return
         culprit = self._stack.pop()
         if culprit.phase != "import" or self._module_file(module) is None:
             # A conftest or test file: pytest's own checkpoint after it judges what it
