@@ -33,11 +33,17 @@ CONFIGS = {
 }
 
 
-def run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Run ``command``; return its wall time and CPU time (user + system)."""
+def _env() -> dict[str, str]:
+    """The environment of a normal installation: bytecode written once, then read."""
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``command``; return its wall time and CPU time (user + system)."""
+    env = _env()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
@@ -96,13 +102,10 @@ def bench_imports(rounds: int) -> None:
     )
     totals: list[float] = []
     loaded = ""
+    command = [sys.executable, "-X", "importtime", "-c", code]
+    subprocess.run(command, capture_output=True, check=True, env=_env())  # write bytecode
     for _ in range(rounds):
-        result = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        result = subprocess.run(command, capture_output=True, text=True, check=True, env=_env())
         loaded = result.stdout.strip()
         total = 0
         for line in result.stderr.splitlines():
