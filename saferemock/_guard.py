@@ -29,6 +29,7 @@ import dataclasses
 import gc
 import importlib.machinery
 import itertools
+import operator
 import os
 import re
 import sys
@@ -352,6 +353,15 @@ def _values(dicts: list[dict[str, Any]]) -> list[object]:
     if _REFERENTS_ARE_VALUES:
         return gc.get_referents(*dicts)
     return list(_chain(map(dict.values, dicts)))
+
+
+def _same_items(current: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    """Tell, in C, that ``current`` holds the very keys and value objects of ``before``."""
+    return (
+        len(current) == len(before)
+        and all(map(operator.is_, current.values(), before.values()))
+        and list(current) == list(before)
+    )
 
 
 def _gets(dicts: list[dict[str, Any]], key: str) -> list[object]:
@@ -1312,15 +1322,18 @@ class Guard:
         hold = _Hold(culprit)
         self._fixtures.add(culprit)
         changes: dict[Slot, tuple[object, object]] = {}
-        for key, value in list(sys.modules.items()):
-            if mark.modules.get(key, MISSING) is not value:
-                changes[("module", key)] = (mark.modules.get(key, MISSING), value)
+        if not _same_items(sys.modules, mark.modules):
+            for key, value in list(sys.modules.items()):
+                if mark.modules.get(key, MISSING) is not value:
+                    changes[("module", key)] = (mark.modules.get(key, MISSING), value)
         _diff_mapping("builtin", vars(builtins), mark.builtins, changes)
         _diff_mapping("environ", dict(os.environ), mark.environ, changes)
         _diff_objects("patch", list(ACTIVE_PATCHES), mark.patches, changes)
         _diff_objects("run", list(live_runs().values()), list(mark.runs.values()), changes)
         for index, live in enumerate(self._lives):
             before = mark.project[index] if index < len(mark.project) else {}
+            if _same_items(live, before):
+                continue
             ref = _Ref(self._owners[index])
             for name, value in list(live.items()):
                 if before.get(name, MISSING) is not value:
