@@ -474,6 +474,8 @@ _GROUP: Final = 32
 
 @final
 class _SweptGroup:
+    """Consecutive swept modules, their live namespaces and their copies' keys and values."""
+
     __slots__ = ("keys", "live", "modules", "values")
 
     def __init__(self, modules: list[types.ModuleType]) -> None:
