@@ -1,16 +1,28 @@
 """What the pollution guard costs a whole run, and what ``safemock.patch`` costs a test.
 
-1. A generated suite: 2,000 tests in 40 files, a project package of 60 modules (with
-   classes, so the guard watches their attributes too), and enough other modules imported
-   to pass 1,000 in ``sys.modules``.  It runs with plain pytest (the plugin disabled), with
-   the guard in warn mode and in strict mode, interleaved, each in a fresh subprocess; the
-   medians of the wall times and their ratios to plain pytest are printed.  Target: the
-   guard adds at most 5% to the run.
+1. Two generated suites, each of 2,000 tests in 40 files, with a project package of 60
+   modules (with classes, so the guard watches their attributes too) and enough other
+   modules imported to pass 1,000 in ``sys.modules``:
+
+   * ``unit``: small unit tests; every tenth uses ``monkeypatch``, and a module-scoped
+     fixture holds one ``mock.patch`` for its file.
+   * ``patching``: tests that change global state the way real suites do.  Each file has
+     module-scoped fixtures that, like pyfakefs's ``Patcher``, replace the ``os`` of every
+     project module and of a fifth of the installed ones, ``builtins.open``, a
+     ``sys.modules`` entry and an environment variable, and put them all back at its
+     end; every fifth test patches a method with a mock, so the guard sweeps every
+     module after it, and every tenth uses ``monkeypatch``.
+
+   Each runs with plain pytest (the plugin disabled), with the guard in warn mode and in
+   strict mode, interleaved, each in a fresh subprocess; the medians of the CPU times and
+   their ratios to plain pytest are printed.  Targets: warn mode adds at most 3% to a
+   run, strict mode at most 5%.
 2. In-process: one guard checkpoint on an unchanged world (what every test pays), and one
    patch-and-undo cycle of ``safemock.patch`` against pytest-mock's ``mocker.patch`` on
    the same target, medians per call.  Target: no slower.
 
-Run: ``python benchmarks/bench_guard.py [--rounds N]`` (about 30 s with the default 2).
+Run: ``python benchmarks/bench_guard.py [--rounds N]`` (about a minute with the default 2;
+the ratios of a busy machine need 7 or more).
 """
 
 from __future__ import annotations
@@ -32,6 +44,10 @@ APP_MODULES = 60
 VENDOR_MODULES = 700
 PLUGINS_OFF = ["-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:xdist"]
 PLUGINS_OFF += ["-p", "no:hypothesispytest", "-p", "no:randomly"]
+WORKLOADS = {
+    "unit": "small unit tests, a few patches",
+    "patching": "module-scoped fixtures patching os, open, sys.modules, environ; mocks",
+}
 CONFIGS = {
     "plain pytest": ["-p", "no:saferemock"],
     "guard warn": ["--saferemock-guard=warn"],
@@ -39,8 +55,8 @@ CONFIGS = {
 }
 
 
-def generate(root: Path) -> Path:
-    """Write the suite under ``root``; return the directory of the vendored modules."""
+def generate(root: Path, workload: str) -> Path:
+    """Write the ``workload`` suite under ``root``; return the directory of the vendored modules."""
     project = root / "project"
     app = project / "benchapp"
     app.mkdir(parents=True)
@@ -50,6 +66,7 @@ def generate(root: Path) -> Path:
             textwrap.dedent(
                 f"""\
                 import functools
+                import os
 
                 LIMIT = {index}
 
@@ -64,6 +81,10 @@ def generate(root: Path) -> Path:
                 @functools.lru_cache
                 def compute(value):
                     return value * {index}
+
+
+                def configured(path):
+                    return os.path.exists(path)
                 """
             )
         )
@@ -72,50 +93,163 @@ def generate(root: Path) -> Path:
     vendor.mkdir(parents=True)
     (vendor / "__init__.py").write_text("")
     for index in range(VENDOR_MODULES):
-        (vendor / f"v{index}.py").write_text(f"VALUE = {index}\n")
+        (vendor / f"v{index}.py").write_text(f"import os\n\nVALUE = {index}\n")
     imports = "\n".join(f"import benchvendor.v{i}" for i in range(VENDOR_MODULES))
     app_imports = "\n".join(f"import benchapp.mod{i}" for i in range(APP_MODULES))
-    (project / "conftest.py").write_text(
+    conftest = (
         "import email.mime.text, http.client, json, logging.handlers, unittest.mock, xml.dom\n"
         "import argparse, asyncio, csv, decimal, sqlite3, urllib.request, zipfile\n"
         f"{imports}\n{app_imports}\n"
     )
+    if workload == "patching":
+        conftest += PATCHING_CONFTEST
+    (project / "conftest.py").write_text(conftest)
     (project / "pytest.ini").write_text("[pytest]\n")
+    write_file = unit_file if workload == "unit" else patching_file
     for number in range(FILES):
-        module = number % APP_MODULES
-        # Small unit tests: build a service, call it, round-trip a payload; every tenth
-        # uses monkeypatch, and a module-scoped fixture holds a patch for its file.
-        lines = [
-            f"import json\nfrom unittest import mock\n\nimport pytest\n\n"
-            f"import benchapp.mod{module} as app\n\n\n"
-            f"@pytest.fixture(scope='module')\ndef patched_limit():\n"
-            f"    with mock.patch.object(app.Service{module}, 'retries', 5):\n        yield\n"
-        ]
-        for test in range(TESTS_PER_FILE):
-            body = (
-                f"    service = app.Service{module}()\n"
-                f"    payload = {{'id': {test}, 'values': [service.run(i) for i in range(20)]}}\n"
-                f"    assert json.loads(json.dumps(payload))['id'] == {test}\n"
-            )
-            if test % 10 == 0:
-                lines.append(
-                    f"\n\ndef test_{test}(monkeypatch):\n"
-                    f"    monkeypatch.setattr(app, 'LIMIT', {test})\n{body}"
-                )
-            elif test % 10 == 1:
-                lines.append(
-                    f"\n\ndef test_{test}(patched_limit):\n"
-                    f"    assert app.Service{module}.retries == 5\n{body}"
-                )
-            else:
-                lines.append(f"\n\ndef test_{test}():\n{body}")
-        (project / f"test_file{number}.py").write_text("".join(lines))
+        (project / f"test_file{number}.py").write_text(write_file(number % APP_MODULES))
     (project / "test_zz_count.py").write_text(
         "import os, sys\n\n\ndef test_count():\n"
         "    with open(os.environ['BENCH_COUNT_FILE'], 'w') as f:\n"
         "        f.write(str(len(sys.modules)))\n"
     )
     return vendor.parent
+
+
+def unit_file(module: int) -> str:
+    """Small unit tests: build a service, call it, round-trip a payload; every tenth
+    uses monkeypatch, and a module-scoped fixture holds a patch for its file."""
+    lines = [
+        f"import json\nfrom unittest import mock\n\nimport pytest\n\n"
+        f"import benchapp.mod{module} as app\n\n\n"
+        f"@pytest.fixture(scope='module')\ndef patched_limit():\n"
+        f"    with mock.patch.object(app.Service{module}, 'retries', 5):\n        yield\n"
+    ]
+    for test in range(TESTS_PER_FILE):
+        body = _body(module, test)
+        if test % 10 == 0:
+            lines.append(
+                f"\n\ndef test_{test}(monkeypatch):\n"
+                f"    monkeypatch.setattr(app, 'LIMIT', {test})\n{body}"
+            )
+        elif test % 10 == 1:
+            lines.append(
+                f"\n\ndef test_{test}(patched_limit):\n"
+                f"    assert app.Service{module}.retries == 5\n{body}"
+            )
+        else:
+            lines.append(f"\n\ndef test_{test}():\n{body}")
+    return "".join(lines)
+
+
+def _body(module: int, test: int) -> str:
+    return (
+        f"    service = app.Service{module}()\n"
+        f"    payload = {{'id': {test}, 'values': [service.run(i) for i in range(20)]}}\n"
+        f"    assert json.loads(json.dumps(payload))['id'] == {test}\n"
+    )
+
+
+# What pyfakefs's Patcher does, in miniature: for the whole of a test file, every loaded
+# module that imported os (the project's, and many installed ones) sees a fake os, and
+# builtins.open is a fake; all of it is put back at the file's end.
+PATCHING_CONFTEST = """
+import builtins
+import os
+import shutil
+import sys
+import types
+from unittest import mock
+
+import pytest
+
+_REAL_OPEN = builtins.open
+
+
+class FakeOs:
+    def __init__(self, real):
+        self._real = real
+        self.path = real.path
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def fake_open(*args, **kwargs):
+    return _REAL_OPEN(*args, **kwargs)
+
+
+def _os_users():
+    return [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith(("benchapp.", "benchvendor.v"))
+        and vars(module).get("os") is os
+        and (name.startswith("benchapp.") or int(name.rpartition("v")[2]) % 5 == 0)
+    ]
+
+
+class Patcher:
+    def __init__(self):
+        self.saved = []
+
+    def setUp(self):
+        fake = FakeOs(os)
+        for module in _os_users():
+            self.saved.append((module, "os", module.os))
+            module.os = fake
+        self.saved.append((builtins, "open", builtins.open))
+        builtins.open = fake_open
+
+    def tearDown(self):
+        for owner, name, value in reversed(self.saved):
+            setattr(owner, name, value)
+        self.saved.clear()
+
+
+@pytest.fixture(scope="module")
+def fake_fs():
+    patcher = Patcher()
+    patcher.setUp()
+    try:
+        with mock.patch.object(shutil, "disk_usage", return_value=(1, 1, 0)):
+            with mock.patch.dict(os.environ, {"BENCH_FAKE_FS": "1"}):
+                yield patcher
+    finally:
+        patcher.tearDown()
+"""
+
+
+def patching_file(module: int) -> str:
+    """Tests under module-scoped fixtures that patch and restore global state."""
+    lines = [
+        f"import json\nimport os\nimport shutil\nimport sys\nimport types\n"
+        f"from unittest import mock\n\nimport pytest\n\n"
+        f"import benchapp.mod{module} as app\n\n"
+        f"pytestmark = pytest.mark.usefixtures('fake_fs', 'fake_dependency')\n\n\n"
+        f"@pytest.fixture(scope='module')\ndef fake_dependency():\n"
+        f"    sys.modules['benchdep'] = types.ModuleType('benchdep')\n"
+        f"    yield\n    del sys.modules['benchdep']\n"
+    ]
+    for test in range(TESTS_PER_FILE):
+        body = _body(module, test) + (
+            "    assert app.os is not os and 'benchdep' in sys.modules\n"
+            "    assert os.environ['BENCH_FAKE_FS'] == '1' and shutil.disk_usage('/')[0] == 1\n"
+        )
+        if test % 10 == 0:
+            lines.append(
+                f"\n\ndef test_{test}(monkeypatch):\n"
+                f"    monkeypatch.setattr(app, 'LIMIT', {test})\n{body}"
+            )
+        elif test % 5 == 1:
+            lines.append(
+                f"\n\ndef test_{test}():\n"
+                f"    with mock.patch.object(app.Service{module}, 'run', return_value=7):\n"
+                f"        assert app.Service{module}().run(1) == 7\n{body}"
+            )
+        else:
+            lines.append(f"\n\ndef test_{test}():\n{body}")
+    return "".join(lines)
 
 
 def run_suite(project: Path, vendor: Path, extra: list[str], count_file: Path) -> float:
@@ -135,44 +269,52 @@ def run_suite(project: Path, vendor: Path, extra: list[str], count_file: Path) -
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     elapsed = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if result.returncode != 0:
+    if result.returncode != 0 or "saferemock:" in result.stdout:
         print(result.stdout[-3000:], result.stderr[-3000:])
-        raise SystemExit(f"the generated suite failed under {extra}")
+        raise SystemExit(f"the generated suite failed or leaked under {extra}")
     return elapsed
 
 
-def bench_suite(rounds: int) -> None:
+def bench_suites(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="saferemock-bench-") as tmp:
-        root = Path(tmp)
-        vendor = generate(root)
-        project = root / "project"
-        count_file = root / "count.txt"
-        times: dict[str, list[float]] = {name: [] for name in CONFIGS}
-        for extra in CONFIGS.values():  # compile and cache everything each config imports
-            run_suite(project, vendor, [*extra, "--collect-only"], count_file)
+        suites: dict[str, tuple[Path, Path]] = {}
+        for workload in WORKLOADS:
+            root = Path(tmp) / workload
+            vendor = generate(root, workload)
+            suites[workload] = (root / "project", vendor)
+        count_file = Path(tmp) / "count.txt"
+        times = {(workload, name): [] for workload in WORKLOADS for name in CONFIGS}
+        for project, vendor in suites.values():
+            for extra in CONFIGS.values():  # compile and cache everything each config imports
+                run_suite(project, vendor, [*extra, "--collect-only"], count_file)
         for _ in range(rounds):
-            for name, extra in CONFIGS.items():
-                times[name].append(run_suite(project, vendor, extra, count_file))
+            for workload, (project, vendor) in suites.items():
+                for name, extra in CONFIGS.items():
+                    times[workload, name].append(run_suite(project, vendor, extra, count_file))
         modules = int(count_file.read_text())
-        checkpoint = time_checkpoint(project, vendor)
+        checkpoint = time_checkpoint(*suites["unit"])
     tests = FILES * TESTS_PER_FILE + 1
     print(
-        f"suite: {tests} tests in {FILES + 1} files, {APP_MODULES} project modules, "
+        f"suites: {tests} tests in {FILES + 1} files, {APP_MODULES} project modules, "
         f"{modules} modules in sys.modules; CPU time of the whole run (startup included), "
         f"median of {rounds} interleaved runs each"
     )
-    base = statistics.median(times["plain pytest"])
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(
-            f"  {name:<13} {median:6.2f} s CPU   ratio {median / base:5.3f}   "
-            f"({(median - base) / tests * 1e6:+7.1f} us per test)   runs: "
-            + ", ".join(f"{value:.2f}" for value in values)
-        )
+    for workload in WORKLOADS:
+        print(f"{workload}: {WORKLOADS[workload]}")
+        base = statistics.median(times[workload, "plain pytest"])
+        for name in CONFIGS:
+            values = times[workload, name]
+            median = statistics.median(values)
+            print(
+                f"  {name:<13} {median:6.2f} s CPU   ratio {median / base:5.3f}   "
+                f"({(median - base) / tests * 1e6:+7.1f} us per test)   runs: "
+                + ", ".join(f"{value:.2f}" for value in values)
+            )
     # The whole-run ratio swings by several percent between identical runs on a busy
     # machine; the check after each test, timed in-process, does not.
+    base = statistics.median(times["unit", "plain pytest"])
     print(
-        f"guard check after each test, in the suite's world: {checkpoint * 1e6:.1f} us, "
+        f"guard check after each test, in the unit suite's world: {checkpoint * 1e6:.1f} us, "
         f"{checkpoint * tests / base:.1%} of the plain run"
     )
 
@@ -241,7 +383,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    bench_suite(args.rounds)
+    bench_suites(args.rounds)
     bench_in_process()
 
 

@@ -17,82 +17,90 @@ Examples:
 
 from __future__ import annotations
 
-# unittest.mock's own names, so a test needs one import: sm.call, sm.ANY, sm.MagicMock...
-from unittest.mock import (
-    ANY,
-    DEFAULT,
-    AsyncMock,
-    MagicMock,
-    Mock,
-    NonCallableMagicMock,
-    NonCallableMock,
-    PropertyMock,
-    call,
-    mock_open,
-    seal,
-    sentinel,
-)
+import importlib
+from typing import TYPE_CHECKING, Final
 
-from saferemock._activation import scope, stopall
-from saferemock._autospec import create_autospec
-from saferemock._patch import Patch, PatchDict, PatchMultiple, patch
+# Every public name is imported on first use (PEP 562), by the module-level __getattr__
+# below: the pytest plugin imports this package in every pytest run, and the primitives
+# import unittest.mock, which imports asyncio, together more than the rest of a pytest
+# start.  Type checkers and the API reference read the imports here instead.
+if TYPE_CHECKING:
+    # unittest.mock's own names, so a test needs one import: sm.call, sm.ANY, sm.MagicMock...
+    from unittest.mock import (
+        ANY,
+        DEFAULT,
+        AsyncMock,
+        MagicMock,
+        Mock,
+        NonCallableMagicMock,
+        NonCallableMock,
+        PropertyMock,
+        call,
+        mock_open,
+        seal,
+        sentinel,
+    )
 
-# -- modules --
-# isort: split
-from saferemock._modules import (
-    BlockModules,
-    FakeModuleTree,
-    FreshImport,
-    block_modules,
-    fake_module_tree,
-    fresh_import,
-)
-from saferemock.exceptions import ModuleTreeError
+    from saferemock._activation import scope, stopall
+    from saferemock._autospec import create_autospec
+    from saferemock._patch import Patch, PatchDict, PatchMultiple, patch
 
-# -- builtins --
-# isort: split
-from saferemock._builtins import PatchBuiltin, patch_builtin
-from saferemock._fakeopen import FakeFiles, FakeOpen, fake_open
-from saferemock.exceptions import FakeFilesError
+    # -- modules --
+    # isort: split
+    from saferemock._modules import (
+        BlockModules,
+        FakeModuleTree,
+        FreshImport,
+        block_modules,
+        fake_module_tree,
+        fresh_import,
+    )
+    from saferemock.exceptions import ModuleTreeError
 
-# -- attrs --
-# isort: split
-from saferemock._attrs import FreshAttr, fresh_attr
+    # -- builtins --
+    # isort: split
+    from saferemock._builtins import PatchBuiltin, patch_builtin
+    from saferemock._fakeopen import FakeFiles, FakeOpen, fake_open
+    from saferemock.exceptions import FakeFilesError
 
-# -- caches --
-# isort: split
-from saferemock._caches import CachesCleared, ClearCaches, clear_caches
-from saferemock.exceptions import CacheTargetError
+    # -- attrs --
+    # isort: split
+    from saferemock._attrs import FreshAttr, fresh_attr
 
-# -- async --
-# isort: split
-from saferemock._async import (
-    async_context_manager,
-    async_iterator,
-    async_raise,
-    async_return,
-    async_sequence,
-)
-from saferemock.exceptions import SequenceExhaustedError
+    # -- caches --
+    # isort: split
+    from saferemock._caches import CachesCleared, ClearCaches, clear_caches
+    from saferemock.exceptions import CacheTargetError
 
-# isort: split
-# -- spies and stubs --
-from saferemock._spy import Spy, spy
-from saferemock._stubs import async_stub, stub
+    # -- async --
+    # isort: split
+    from saferemock._async import (
+        async_context_manager,
+        async_iterator,
+        async_raise,
+        async_return,
+        async_sequence,
+    )
+    from saferemock.exceptions import SequenceExhaustedError
 
-# isort: split
-# -- plugin support --
-from saferemock._safemock import SafeMock, SafeMockTestCase
-from saferemock.exceptions import (
-    InvalidTargetError,
-    SaferemockError,
-    SaferemockLeakWarning,
-    SaferemockWarning,
-    TargetAttributeError,
-    TargetImportError,
-    UndoError,
-    UnusedPatchError,
-)
+    # isort: split
+    # -- spies and stubs --
+    from saferemock._spy import Spy, spy
+    from saferemock._stubs import async_stub, stub
+
+    # isort: split
+    # -- plugin support --
+    from saferemock._safemock import SafeMock, SafeMockTestCase
+    from saferemock.exceptions import (
+        InvalidTargetError,
+        SaferemockError,
+        SaferemockLeakWarning,
+        SaferemockWarning,
+        TargetAttributeError,
+        TargetImportError,
+        UndoError,
+        UnusedPatchError,
+    )
 
 __version__ = "0.1.0.dev0"
 
@@ -165,3 +173,79 @@ __all__ = [
     "seal",
     "sentinel",
 ]
+
+# Where each public name lives; keep in step with the imports above (the tests check).
+_SOURCES: Final[dict[str, tuple[str, ...]]] = {
+    "unittest.mock": (
+        "ANY",
+        "DEFAULT",
+        "AsyncMock",
+        "MagicMock",
+        "Mock",
+        "NonCallableMagicMock",
+        "NonCallableMock",
+        "PropertyMock",
+        "call",
+        "mock_open",
+        "seal",
+        "sentinel",
+    ),
+    "saferemock._activation": ("scope", "stopall"),
+    "saferemock._autospec": ("create_autospec",),
+    "saferemock._patch": ("Patch", "PatchDict", "PatchMultiple", "patch"),
+    "saferemock._modules": (
+        "BlockModules",
+        "FakeModuleTree",
+        "FreshImport",
+        "block_modules",
+        "fake_module_tree",
+        "fresh_import",
+    ),
+    "saferemock._builtins": ("PatchBuiltin", "patch_builtin"),
+    "saferemock._fakeopen": ("FakeFiles", "FakeOpen", "fake_open"),
+    "saferemock._attrs": ("FreshAttr", "fresh_attr"),
+    "saferemock._caches": ("CachesCleared", "ClearCaches", "clear_caches"),
+    "saferemock._async": (
+        "async_context_manager",
+        "async_iterator",
+        "async_raise",
+        "async_return",
+        "async_sequence",
+    ),
+    "saferemock._spy": ("Spy", "spy"),
+    "saferemock._stubs": ("async_stub", "stub"),
+    "saferemock._safemock": ("SafeMock", "SafeMockTestCase"),
+    "saferemock.exceptions": (
+        "CacheTargetError",
+        "FakeFilesError",
+        "InvalidTargetError",
+        "ModuleTreeError",
+        "SaferemockError",
+        "SaferemockLeakWarning",
+        "SaferemockWarning",
+        "SequenceExhaustedError",
+        "TargetAttributeError",
+        "TargetImportError",
+        "UndoError",
+        "UnusedPatchError",
+    ),
+}
+_WHERE: Final[dict[str, str]] = {
+    name: module for module, names in _SOURCES.items() for name in names
+}
+
+if not TYPE_CHECKING:
+    # Hidden from type checkers: for them a module __getattr__ would make every misspelt
+    # name (sm.pach) a valid attribute.
+
+    def __getattr__(name: str) -> object:
+        module = _WHERE.get(name)
+        if module is None:
+            raise AttributeError(f"module 'saferemock' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next lookup is a plain one
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -25,11 +25,11 @@ import enum
 import sys
 import weakref
 from typing import Any, Final
-from unittest import mock
 
 from typing_extensions import final
 
 from saferemock._missing import MISSING
+from saferemock._mocklib import ACTIVE_PATCHES, loaded
 
 __all__ = [
     "UNKNOWN",
@@ -43,9 +43,6 @@ __all__ = [
     "settle_views",
     "watch",
 ]
-
-# The stdlib's own list of started patchers (and patch.dict objects), oldest first.
-_ACTIVE: Final[list[Any]] = mock._patch._active_patches  # type: ignore[attr-defined]
 
 UNKNOWN: Final = object()
 """A slot value that cannot be told (what a patcher put in, when it does not say)."""
@@ -176,7 +173,8 @@ class _Hold:
         if self.kind == "item":
             return state.get("values", {}).get(self.key, UNKNOWN)
         new = state.get("new", UNKNOWN)
-        return UNKNOWN if new is mock.DEFAULT else new
+        # A patcher exists, so unittest.mock is loaded.
+        return UNKNOWN if new is getattr(loaded(), "DEFAULT", UNKNOWN) else new
 
     @property
     def view(self) -> bool:
@@ -268,7 +266,7 @@ def _monkeypatch_holds(kind: str, owner: object, key: object) -> list[_Hold]:
 
 def _mock_holds(kind: str, owner: object, key: object) -> list[_Hold]:
     found: list[_Hold] = []
-    for patcher in list(_ACTIVE):
+    for patcher in list(ACTIVE_PATCHES):
         sub = _sub_on(patcher, kind, owner, key)
         if sub is None:
             continue
@@ -289,7 +287,7 @@ def see(kind: str, owner: object, key: object, current: object, before: Seen | N
     Called just after saferemock changed it, with the value it had before, or with
     ``before``, what the saferemock change whose value it was saw: their order stands.
     """
-    if not _ACTIVE and not _MONKEYPATCHES:
+    if not ACTIVE_PATCHES and not _MONKEYPATCHES:
         return Seen([], _WATCHED.value)
     holds = _holds(kind, owner, key, current)
     if before is not None and before.below:
@@ -300,7 +298,7 @@ def see(kind: str, owner: object, key: object, current: object, before: Seen | N
 
 def dict_patchers(mapping: object) -> list[Any]:
     """The started ``unittest.mock.patch.dict`` objects of ``mapping``, oldest first."""
-    return [patcher for patcher in list(_ACTIVE) if _sub_on(patcher, "item", mapping, None)]
+    return [patcher for patcher in list(ACTIVE_PATCHES) if _sub_on(patcher, "item", mapping, None)]
 
 
 def later_views(mapping: object, earlier: set[int]) -> list[Any]:

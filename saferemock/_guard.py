@@ -29,11 +29,12 @@ import dataclasses
 import gc
 import importlib.machinery
 import itertools
+import operator
 import os
 import re
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from typing_extensions import final
@@ -213,6 +214,10 @@ Slot = tuple[Any, ...]
 # A holder's value that any current value matches (patch.dict holds a whole mapping).
 _ANY: Final = object()
 
+# The import watch's token for the first import of unittest.mock, when the guard starts
+# noting who makes each mock (see MockOrigins.install).
+_MOCK_LIBRARY: Final = object()
+
 
 def _key(slot: Slot) -> Any:
     return slot[1] if len(slot) == 2 else slot[1:]
@@ -363,6 +368,27 @@ def _flat(
     return list(_chain((sys.modules.values(), vars(builtins).values(), *map(values_of, dicts))))
 
 
+def _values(dicts: list[dict[str, Any]]) -> list[object]:
+    """Every value of ``dicts`` in one list, built in C as :func:`_flat` builds its own."""
+    if _REFERENTS_ARE_VALUES:
+        return gc.get_referents(*dicts)
+    return list(_chain(map(dict.values, dicts)))
+
+
+def _same_items(current: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    """Tell, in C, that ``current`` holds the very keys and value objects of ``before``."""
+    return (
+        len(current) == len(before)
+        and all(map(operator.is_, current.values(), before.values()))
+        and list(current) == list(before)
+    )
+
+
+def _gets(dicts: list[dict[str, Any]], key: str) -> list[object]:
+    """``d.get(key)`` for every dict, in C."""
+    return list(map(dict.get, dicts, itertools.repeat(key)))
+
+
 def _is_extension(module: object) -> bool:
     spec = vars(module).get("__spec__") if hasattr(module, "__dict__") else None
     origin = getattr(spec, "origin", None)
@@ -411,6 +437,83 @@ class _State:
         self.patches: list[Any] = list(ACTIVE_PATCHES)
         self.runs = live_runs()
         self.project = [dict(live) for live in guard._lives]
+
+
+@final
+class _Swept:
+    """What the last sweep left behind: enough to tell, in C, which modules it must read again.
+
+    A sweep compares each module's namespace with its copy from the last sweep, after
+    deciding by name and file which modules it looks at: with a thousand modules, most of
+    what the guard costs a suite whose tests make mocks.  While ``sys.modules`` holds the
+    same objects, the project the same modules, and every other module the same name and
+    file, the swept modules stay the same; of those, only a group whose namespaces no
+    longer hold the keys and values of their copies (flat lists, built and compared in
+    C) can hold something new.
+    """
+
+    __slots__ = ("files", "groups", "modules", "names", "others", "projects")
+
+    def __init__(self, guard: Guard, modules: Sequence[object]) -> None:
+        self.modules = modules
+        self.projects = len(guard._project_ids)
+        self.others: list[dict[str, Any]] = []
+        self.groups: list[_SweptGroup] = []
+        swept: list[types.ModuleType] = []
+        for module in modules:
+            if not issubclass(type(module), types.ModuleType):
+                continue
+            entry = guard._swept.get(id(module))
+            if entry is not None and entry[0] is module:
+                swept.append(entry[0])
+            else:
+                self.others.append(vars(module))
+        for start in range(0, len(swept), _GROUP):
+            group = _SweptGroup(swept[start : start + _GROUP])
+            group.remember(guard)
+            self.groups.append(group)
+        self.names = _gets(self.others, "__name__")
+        self.files = _gets(self.others, "__file__")
+
+    def same_modules(self, guard: Guard, modules: Sequence[object]) -> bool:
+        """Tell whether a sweep now would look at the very modules the last one did."""
+        return (
+            len(guard._project_ids) == self.projects
+            and not _differs(modules, self.modules)
+            and _gets(self.others, "__name__") == self.names
+            and _gets(self.others, "__file__") == self.files
+        )
+
+    def changed(self) -> list[_SweptGroup]:
+        """The groups with a namespace that differs from its copy, in ``sys.modules`` order."""
+        return [group for group in self.groups if group.changed()]
+
+
+# How many modules _Swept compares at once: a changed group costs a per-module look at
+# each of them, a group more a Python loop step.
+_GROUP: Final = 32
+
+
+@final
+class _SweptGroup:
+    """Consecutive swept modules, their live namespaces and their copies' keys and values."""
+
+    __slots__ = ("keys", "live", "modules", "values")
+
+    def __init__(self, modules: list[types.ModuleType]) -> None:
+        self.modules = modules
+        self.live = [vars(module) for module in modules]
+        self.keys: list[str] = []
+        self.values: list[object] = []
+
+    def remember(self, guard: Guard) -> None:
+        """Take the keys and values of the modules' copies, as the last sweep left them."""
+        copies = [guard._swept[id(module)][1] for module in self.modules]
+        self.keys = list(_chain(copies))
+        self.values = _values(copies)
+
+    def changed(self) -> bool:
+        return _differs(_values(self.live), self.values) or list(_chain(self.live)) != self.keys
 
 
 @final
@@ -475,6 +578,10 @@ class Guard:
         self._fixture_holds: list[_Hold] = []
         # The other modules' namespaces, as the last sweep saw them, by id.
         self._swept: dict[int, tuple[types.ModuleType, dict[str, Any]]] = {}
+        self._last_sweep: _Swept | None = None
+        # Whether a module is swept, by its name and file (a test file's pattern match is
+        # the costly part, and the answer never changes).
+        self._sweepable_names: dict[tuple[str, str | None], bool] = {}
         # Which test a line of a test file belongs to (the plugin knows the items).
         self.test_at: Callable[[str, int], Culprit | None] = lambda path, line: None
         # Who is running: the plugin sets tests and files; project imports nest.
@@ -630,6 +737,8 @@ class Guard:
         return None
 
     def _enter_import(self, name: str) -> object:
+        if name == "unittest.mock" and not self.origins.installed:
+            return _MOCK_LIBRARY
         if self.current.phase in ("test", "fixture"):
             # A test's imports are the test's: what it changes is judged when it ends.
             return None
@@ -652,6 +761,10 @@ class Guard:
         return culprit
 
     def _leave_import(self, token: object, module: object) -> None:
+        if token is _MOCK_LIBRARY:
+            # Loaded just now, and the code that imported it has not run on: no mock yet.
+            self.origins.install(self.journal)
+            return
         culprit = self._stack.pop()
         if culprit.phase != "import" or self._module_file(module) is None:
             # A conftest or test file: pytest's own checkpoint after it judges what it
@@ -879,14 +992,18 @@ class Guard:
         if not issubclass(type(module), types.ModuleType) or id(module) in self._project_ids:
             return False
         name = vars(module).get("__name__")
-        if (
-            not isinstance(name, str)
-            or name.partition(".")[0] in _MACHINERY
-            or name in ("__main__", "builtins")  # builtins has a kind of its own
-        ):
+        if not isinstance(name, str):
             return False
         filename = self._module_file(module)
-        return filename is None or not self._is_test_file(filename)
+        key = (name, filename)
+        verdict = self._sweepable_names.get(key)
+        if verdict is None:
+            verdict = self._sweepable_names[key] = not (
+                name.partition(".")[0] in _MACHINERY
+                or name in ("__main__", "builtins")  # builtins has a kind of its own
+                or (filename is not None and self._is_test_file(filename))
+            )
+        return verdict
 
     def sweep(self, culprit: Callable[[], Culprit], *, report: bool = True) -> list[Leak]:
         """Look at the attributes of every module that is not the project's own.
@@ -895,10 +1012,37 @@ class Guard:
         at the end of each test file.  A mock found on ``time.sleep`` is blamed on the
         test that made it, when the guard saw it made, else on ``culprit()``.
         """
+        modules = list(sys.modules.values())
+        last = self._last_sweep
+        if last is not None and last.same_modules(self, modules):
+            changed = last.changed()
+            if not changed:
+                return []
+            some = [module for group in changed for module in group.modules]
+            # A module whose new name or file takes it out of the sweep needs the whole
+            # one, which forgets it.
+            if all(map(self._sweepable, some)):
+                leaks = self._sweep(some, culprit, report=report, every=False)
+                for group in changed:
+                    group.remember(self)
+                return leaks
+        leaks = self._sweep(modules, culprit, report=report)
+        self._last_sweep = _Swept(self, modules)
+        return leaks
+
+    def _sweep(
+        self,
+        modules: list[types.ModuleType],
+        culprit: Callable[[], Culprit],
+        *,
+        report: bool,
+        every: bool = True,
+    ) -> list[Leak]:
+        """Sweep ``modules``: every module in ``sys.modules``, or (``every=False``) some."""
         swept = self._swept
         found: list[tuple[Slot, object, object]] = []
         current_ids: set[int] = set()
-        for module in list(sys.modules.values()):
+        for module in modules:
             if not self._sweepable(module):
                 continue
             key = id(module)
@@ -916,8 +1060,9 @@ class Guard:
                 if old is not value and (is_mock(value) or self._is_test_code(value)):
                     found.append((("attr", _Ref(module), name), old, value))
             swept[key] = (module, dict(namespace))
-        for key in [key for key in swept if key not in current_ids]:
-            del swept[key]
+        if every:
+            for key in [key for key in swept if key not in current_ids]:
+                del swept[key]
         if not report or not found:
             return []
         leaks: list[Leak] = []
@@ -1260,15 +1405,18 @@ class Guard:
         self._fixtures.add(culprit)
         self._fixture_holds.append(hold)
         changes: dict[Slot, tuple[object, object]] = {}
-        for key, value in list(sys.modules.items()):
-            if mark.modules.get(key, MISSING) is not value:
-                changes[("module", key)] = (mark.modules.get(key, MISSING), value)
+        if not _same_items(sys.modules, mark.modules):
+            for key, value in list(sys.modules.items()):
+                if mark.modules.get(key, MISSING) is not value:
+                    changes[("module", key)] = (mark.modules.get(key, MISSING), value)
         _diff_mapping("builtin", vars(builtins), mark.builtins, changes)
         _diff_mapping("environ", dict(os.environ), mark.environ, changes)
         _diff_objects("patch", list(ACTIVE_PATCHES), mark.patches, changes)
         _diff_objects("run", list(live_runs().values()), list(mark.runs.values()), changes)
         for index, live in enumerate(self._lives):
             before = mark.project[index] if index < len(mark.project) else {}
+            if _same_items(live, before):
+                continue
             ref = _Ref(self._owners[index])
             for name, value in list(live.items()):
                 if before.get(name, MISSING) is not value:

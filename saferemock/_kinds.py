@@ -21,14 +21,15 @@ import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
-from unittest import mock
 
 from typing_extensions import final
 
 from saferemock._missing import MISSING
+from saferemock._mocklib import ACTIVE_PATCHES, is_mock_type
 from saferemock._undo import Journal, read_attr
 
 __all__ = [
+    "ACTIVE_PATCHES",
     "KINDS",
     "Context",
     "Finding",
@@ -39,9 +40,6 @@ __all__ = [
     "module_problem",
     "patcher_target",
 ]
-
-# unittest.mock keeps every patcher started with start() here until it is stopped.
-ACTIVE_PATCHES: Final[list[Any]] = mock._patch._active_patches  # type: ignore[attr-defined]
 
 
 @final
@@ -87,11 +85,11 @@ class Context:
 def is_mock(value: object) -> bool:
     """Tell whether ``value`` is a ``unittest.mock`` object or an autospecced mock function."""
     # type(), not isinstance(): a mock with a spec answers __class__ with the spec's class.
-    if issubclass(type(value), mock.NonCallableMock):
+    if is_mock_type(type(value)):
         return True
     if type(value) is types.FunctionType:
         inner = vars(value).get("mock")
-        return issubclass(type(inner), mock.NonCallableMock)
+        return is_mock_type(type(inner))
     return False
 
 
@@ -112,7 +110,7 @@ def describe_value(value: object) -> str:
     if value is None:
         return "None"
     kind = type(value)
-    if issubclass(kind, mock.NonCallableMock):
+    if is_mock_type(kind):
         return f"a {kind.__mro__[1].__name__}"
     if is_mock(value):
         return "an autospecced mock function"

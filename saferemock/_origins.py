@@ -5,7 +5,9 @@ file's tests left it there, and a mock on ``adc.ads1015.adc`` is the module's ow
 the module made it while it was being imported.  While the pollution guard is on,
 `MockOrigins` notes the culprit of the moment for every mock created, keyed by the
 mock's own class (``unittest.mock`` gives every mock instance a class of its own), so
-the note goes away with the mock.
+the note goes away with the mock.  No mock can be made before ``unittest.mock`` is
+imported, and importing it costs a pytest start more than the rest of it, so the notes
+start when it is (see :meth:`MockOrigins.install`).
 """
 
 from __future__ import annotations
@@ -13,16 +15,14 @@ from __future__ import annotations
 import types
 import weakref
 from collections.abc import Callable
-from typing import Any, Final
-from unittest import mock
+from typing import Any
 
 from typing_extensions import final
 
+from saferemock._mocklib import is_mock_type, mock_class
 from saferemock._undo import Journal
 
 __all__ = ["MockOrigins"]
-
-_MOCK: Final = mock.NonCallableMock
 
 
 @final
@@ -41,17 +41,26 @@ class MockOrigins:
         >>> journal.close()
     """
 
-    __slots__ = ("_current", "_made", "made")
+    __slots__ = ("_current", "_made", "installed", "made")
 
     def __init__(self, current: Callable[[], object]) -> None:
         self._current = current
         self._made: weakref.WeakKeyDictionary[type, object] = weakref.WeakKeyDictionary()
         #: How many mocks were made so far: a cheap sign that a test made any.
         self.made = 0
+        self.installed = False
 
     def install(self, journal: Journal) -> None:
-        """Note the origin of every mock made while ``journal`` is open."""
-        real = _MOCK.__new__
+        """Note the origin of every mock made from now on while ``journal`` is open.
+
+        Does nothing while ``unittest.mock`` is not imported (nothing can make a mock yet)
+        or once installed; call it again as soon as the import system has loaded
+        ``unittest.mock``, before the code that imported it runs on.
+        """
+        base = mock_class()
+        if base is None or self.installed:
+            return
+        real = base.__new__
 
         def __new__(cls: Any, /, *args: Any, **kwargs: Any) -> Any:
             instance = real(cls, *args, **kwargs)
@@ -59,10 +68,11 @@ class MockOrigins:
             self.made += 1
             return instance
 
-        journal.setattr(_MOCK, "__new__", staticmethod(__new__))
+        journal.setattr(base, "__new__", staticmethod(__new__))
+        self.installed = True
 
     def origin(self, value: object) -> object:
         """What ``current()`` said when ``value`` (a mock, or an autospecced function) was made."""
         if type(value) is types.FunctionType:
             value = vars(value).get("mock")
-        return self._made.get(type(value)) if issubclass(type(value), _MOCK) else None
+        return self._made.get(type(value)) if is_mock_type(type(value)) else None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import types
 from typing import Any, cast
-from unittest import mock
+
+from saferemock._mocklib import is_mock_type
 
 __all__ = ["Taint", "mock_root"]
 
@@ -105,7 +106,7 @@ class Taint:
         # a spec or a lazy proxy answers with something else.
         if id(value) in self.ids:
             return True
-        if issubclass(kind, mock.NonCallableMock):
+        if is_mock_type(kind):
             return id(mock_root(value)) in self.ids
         if kind is types.FunctionType:
             function = cast(types.FunctionType, value)

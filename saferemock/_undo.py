@@ -42,10 +42,10 @@ import threading
 import types
 from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping, Sequence
 from typing import Any, Final
-from unittest import mock
 
 from saferemock import _foreign
 from saferemock._missing import MISSING
+from saferemock._mocklib import mock_class
 from saferemock.exceptions import SaferemockError, UndoError
 
 __all__ = [
@@ -116,10 +116,12 @@ def _mock_tables(owner: object, name: str) -> tuple[dict[str, Any], ...] | None:
     tables item by item is the only undo that leaves the mock as it was, including a
     child that had never been created.
     """
-    if not isinstance(owner, mock.NonCallableMock) or name[:2] == name[-2:] == "__":
+    base = mock_class()
+    if base is None or not isinstance(owner, base) or name[:2] == name[-2:] == "__":
         return None
-    own: dict[str, Any] = owner.__dict__
-    children: dict[str, Any] = owner._mock_children
+    tables: Any = owner  # a mock, whose tables mock_class() does not type
+    own: dict[str, Any] = tables.__dict__
+    children: dict[str, Any] = tables._mock_children
     return (own, children)
 
 

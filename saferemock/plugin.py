@@ -37,15 +37,15 @@ import pytest
 from typing_extensions import final
 
 import saferemock
-from saferemock._activation import Activation
 from saferemock._check import LEAK_ONLY
 from saferemock._foreign import watch as watch_foreign
 from saferemock._guard import Culprit, Guard, Leak, allow_matches, iter_leak_lines
-from saferemock._patch import settings
-from saferemock._safemock import SafeMock
 from saferemock._undo import ROOT, Journal
 from saferemock.exceptions import SaferemockError, SaferemockLeakWarning, UndoError
 
+# The plugin loads with every pytest run, and most runs never use a fixture: what the
+# fixtures and markers need (SafeMock and the primitives, unittest.mock and asyncio with
+# them) is imported where it is first used, which keeps the plugin's start cheap.
 if TYPE_CHECKING:
     # Annotations only: pytest exports most of these names from 7.0 or later, and the
     # plugin has to load on pytest 6.2.5.
@@ -57,6 +57,9 @@ if TYPE_CHECKING:
     from _pytest.reports import TestReport
     from _pytest.runner import CallInfo
     from pluggy import Result
+
+    from saferemock._activation import Activation
+    from saferemock._safemock import SafeMock
 
 __all__ = [
     "class_safemock",
@@ -418,8 +421,12 @@ def pytest_load_initial_conftests(early_config: Config) -> None:
     _STATE.set(config, state)
     config.add_cleanup(state.close)
     if require_use:
+        from saferemock._patch import settings
+
         state.journal.setattr(settings, "require_use", True)
     if fake_names:
+        from saferemock._safemock import SafeMock
+
         fakes = SafeMock(intentional=True)
         try:
             fakes.fake_module_tree(fake_names)
@@ -1001,6 +1008,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: Config) -> None:
 
 def _managed(request: FixtureRequest, *, intentional: bool = False) -> Iterator[SafeMock]:
     __tracebackhide__ = True
+    from saferemock._safemock import SafeMock
+
     manager = request.config.pluginmanager
     if not manager.has_plugin(_OutcomeRecorder.name):
         manager.register(_OutcomeRecorder(), _OutcomeRecorder.name)

@@ -447,6 +447,43 @@ def test_modules_outside_the_root_are_not_watched(project: Path) -> None:
     )
 
 
+# -- the sweep: every other module's attributes ------------------------------------------------
+
+
+def _renamed(module: types.ModuleType, value: object) -> None:
+    # Same values in the same order, same size: only a key tells the change.
+    del module.last
+    module.renamed = value
+
+
+@pytest.mark.parametrize(
+    ("change", "subject"),
+    [
+        (lambda module, value: setattr(module, "added", value), "sweepmod.added"),
+        (lambda module, value: setattr(module, "helper", value), "sweepmod.helper"),
+        (_renamed, "sweepmod.renamed"),
+    ],
+    ids=["added", "replaced", "renamed"],
+)
+def test_a_sweep_finds_a_mock_put_on_a_module_since_the_last_sweep(
+    project: Path,
+    change: Callable[[types.ModuleType, object], None],
+    subject: str,
+) -> None:
+    made = mock.MagicMock()
+    module = types.ModuleType("sweepmod")
+    module.__file__ = str(project.parent / "elsewhere" / "sweepmod.py")
+    module.helper = len
+    module.last = made
+    sys.modules["sweepmod"] = module
+    guard = make_guard(project)
+    for _ in range(2):  # the first one after the guard started, then one that finds nothing
+        assert guard.sweep(TEST) == []
+    change(module, made)
+    assert [leak.subject for leak in guard.sweep(TEST)] == [subject]
+    assert guard.sweep(TEST) == []
+
+
 # -- longer-lived owners ---------------------------------------------------------------------
 
 

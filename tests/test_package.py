@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import pathlib
 import subprocess
 import sys
+
+import pytest
 
 import saferemock
 
@@ -38,3 +42,38 @@ def test_the_only_runtime_dependency_is_typing_extensions() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert 'dependencies = ["typing-extensions>=4.6"]\n' in text
     assert '[project.entry-points.pytest11]\nsaferemock = "saferemock.plugin"\n' in text
+
+
+def _names_type_checkers_see() -> dict[str, str]:
+    """Each name ``saferemock/__init__.py`` imports under ``if TYPE_CHECKING:``, and from where."""
+    tree = ast.parse((ROOT / "saferemock" / "__init__.py").read_text())
+    names: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for statement in node.body:
+                assert isinstance(statement, ast.ImportFrom), ast.unparse(statement)
+                for alias in statement.names:
+                    names[alias.asname or alias.name] = str(statement.module)
+    return names
+
+
+def test_every_public_name_is_the_object_type_checkers_see() -> None:
+    # The names are imported on first use; what a type checker reads must be what a
+    # test gets.
+    seen = _names_type_checkers_see()
+    assert sorted(seen) == sorted(set(saferemock.__all__) - {"__version__"})
+    for name, module in seen.items():
+        assert getattr(saferemock, name) is getattr(importlib.import_module(module), name), name
+
+
+def test_dir_lists_every_public_name_before_it_is_used() -> None:
+    code = "import saferemock; print(sorted(set(saferemock.__all__) - set(dir(saferemock))))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match=r"^module 'saferemock' has no attribute 'pach'$"):
+        saferemock.pach  # type: ignore[attr-defined]
