@@ -575,18 +575,30 @@ def pytest_make_collect_report(collector: Collector) -> Generator[None, object, 
 
 def _test_lines(items: list[Item]) -> Callable[[str, int], Culprit | None]:
     """Which collected test's body a line of a test file lies in, if any."""
-    spans: dict[str, list[tuple[int, int, str]]] = {}
+    codes: list[tuple[types.CodeType, str]] = []
     for item in items:
         code = getattr(getattr(item, "function", None), "__code__", None)
         if code is not None:
+            codes.append((code, item.nodeid))
+    # Read the line tables only when first asked (a test file's function turned up in a
+    # module): most runs never ask, and reading them for every test is the costly part.
+    built: list[dict[str, list[tuple[int, int, str]]]] = []
+
+    def spans() -> dict[str, list[tuple[int, int, str]]]:
+        if built:
+            return built[0]
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        for code, nodeid in codes:
             lines = [line for _, _, line in code.co_lines() if line is not None]
             last = max(lines, default=code.co_firstlineno)
-            spans.setdefault(code.co_filename, []).append((code.co_firstlineno, last, item.nodeid))
-    for rows in spans.values():
-        rows.sort()
+            found.setdefault(code.co_filename, []).append((code.co_firstlineno, last, nodeid))
+        for rows in found.values():
+            rows.sort()
+        built.append(found)
+        return found
 
     def test_at(path: str, line: int) -> Culprit | None:
-        rows = spans.get(path, [])
+        rows = spans().get(path, [])
         index = bisect.bisect_right(rows, (line, line, "\uffff")) - 1
         if index >= 0 and rows[index][0] <= line <= rows[index][1]:
             return Culprit("test", rows[index][2])
