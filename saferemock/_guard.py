@@ -452,13 +452,17 @@ class _Swept:
     C) can hold something new.
     """
 
-    __slots__ = ("files", "groups", "modules", "names", "others", "projects")
+    __slots__ = ("files", "groups", "modules", "names", "other_ids", "others", "projects")
 
     def __init__(self, guard: Guard, modules: Sequence[object]) -> None:
         self.modules = modules
         self.projects = len(guard._project_ids)
         self.others: list[dict[str, Any]] = []
+        self.other_ids: list[int] = []
         self.groups: list[_SweptGroup] = []
+        self._add(guard, modules)
+
+    def _add(self, guard: Guard, modules: Iterable[object]) -> None:
         swept: list[types.ModuleType] = []
         for module in modules:
             if not issubclass(type(module), types.ModuleType):
@@ -468,6 +472,7 @@ class _Swept:
                 swept.append(entry[0])
             else:
                 self.others.append(vars(module))
+                self.other_ids.append(id(module))
         for start in range(0, len(swept), _GROUP):
             group = _SweptGroup(swept[start : start + _GROUP])
             group.remember(guard)
@@ -483,6 +488,58 @@ class _Swept:
             and _gets(self.others, "__name__") == self.names
             and _gets(self.others, "__file__") == self.files
         )
+
+    def delta(self, guard: Guard, modules: Sequence[object]) -> tuple[list[Any], list[Any]] | None:
+        """The entries gone from ``sys.modules`` and added to it since the last sweep.
+
+        None unless that is all that differs: the modules still there are in the same
+        order, the new ones come after them (``sys.modules`` keeps insertion order), and
+        the project and the modules left out keep their modules, names and files.  Then a
+        sweep reads only the new modules and the groups that changed, and finds what the
+        whole one would, in the same order: the new modules are only copied.  (A test
+        file's fixture that puts a module in ``sys.modules`` and takes it out again would
+        otherwise cost a whole sweep at each end.)
+        """
+        if self.same_modules(guard, modules):
+            return [], []
+        if len(guard._project_ids) != self.projects:
+            return None
+        before = set(map(id, self.modules))
+        now = set(map(id, modules))
+        kept = [module for module in modules if id(module) in before]
+        added = [module for module in modules if id(module) not in before]
+        if _differs(modules, kept + added) or _differs(
+            kept, [module for module in self.modules if id(module) in now]
+        ):
+            return None
+        if _gets(self.others, "__name__") != self.names or (
+            _gets(self.others, "__file__") != self.files
+        ):
+            return None
+        return [module for module in self.modules if id(module) not in now], added
+
+    def follow(
+        self, guard: Guard, modules: Sequence[object], gone: list[object], added: list[object]
+    ) -> None:
+        """Take in what `delta` found, once the sweep has copied the new modules."""
+        self.modules = modules
+        if gone:
+            ids = set(map(id, gone))
+            groups: list[_SweptGroup] = []
+            for group in self.groups:
+                if not any(id(module) in ids for module in group.modules):
+                    groups.append(group)
+                    continue
+                left = [module for module in group.modules if id(module) not in ids]
+                if left:
+                    group = _SweptGroup(left)
+                    group.remember(guard)
+                    groups.append(group)
+            self.groups = groups
+            kept = [index for index, key in enumerate(self.other_ids) if key not in ids]
+            self.others = [self.others[index] for index in kept]
+            self.other_ids = [self.other_ids[index] for index in kept]
+        self._add(guard, added)
 
     def changed(self) -> list[_SweptGroup]:
         """The groups with a namespace that differs from its copy, in ``sys.modules`` order."""
@@ -1014,17 +1071,28 @@ class Guard:
         """
         modules = list(sys.modules.values())
         last = self._last_sweep
-        if last is not None and last.same_modules(self, modules):
+        delta = last.delta(self, modules) if last is not None else None
+        if last is not None and delta is not None:
+            gone, added = delta
             changed = last.changed()
-            if not changed:
+            if not changed and not gone and not added:
                 return []
             some = [module for group in changed for module in group.modules]
+            if gone:
+                ids = set(map(id, gone))
+                some = [module for module in some if id(module) not in ids]
             # A module whose new name or file takes it out of the sweep needs the whole
             # one, which forgets it.
             if all(map(self._sweepable, some)):
-                leaks = self._sweep(some, culprit, report=report, every=False)
+                leaks = self._sweep([*some, *added], culprit, report=report, every=False)
                 for group in changed:
                     group.remember(self)
+                if gone or added:
+                    for module in gone:
+                        entry = self._swept.get(id(module))
+                        if entry is not None and entry[0] is module:
+                            del self._swept[id(module)]
+                    last.follow(self, modules, gone, added)
                 return leaks
         leaks = self._sweep(modules, culprit, report=report)
         self._last_sweep = _Swept(self, modules)

@@ -484,6 +484,35 @@ def test_a_sweep_finds_a_mock_put_on_a_module_since_the_last_sweep(
     assert guard.sweep(TEST) == []
 
 
+def _outside_module(project: Path, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__file__ = str(project.parent / "elsewhere" / f"{name}.py")
+    return module
+
+
+def test_a_sweep_after_modules_came_and_went_finds_what_a_whole_sweep_finds(
+    project: Path,
+) -> None:
+    made = mock.MagicMock()
+    first, second, third = (_outside_module(project, f"sweep{x}") for x in "abc")
+    sys.modules["sweepa"], sys.modules["sweepb"] = first, second
+    guard = make_guard(project)
+    assert guard.sweep(TEST) == []
+    del sys.modules["sweepb"]
+    sys.modules["sweepc"] = third
+    first.gone, second.gone = made, made  # sweepb is no module of the process any more
+    assert [leak.subject for leak in guard.sweep(TEST)] == ["sweepa.gone"]
+    third.later = made  # sweepc was only copied by the sweep that first saw it
+    first.later = made
+    sys.modules["sweepb"] = second  # back, at the end: copied again, not judged
+    assert [leak.subject for leak in guard.sweep(TEST)] == ["sweepa.later", "sweepc.later"]
+    second.back = made
+    del sys.modules["sweepc"]
+    third.back = made
+    assert [leak.subject for leak in guard.sweep(TEST)] == ["sweepb.back"]
+    assert guard.sweep(TEST) == []
+
+
 # -- longer-lived owners ---------------------------------------------------------------------
 
 
