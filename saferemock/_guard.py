@@ -45,6 +45,7 @@ from saferemock._kinds import (
     KINDS,
     Context,
     Finding,
+    environ_decoded,
     environ_raw,
     is_fake_module,
     is_mock,
@@ -416,8 +417,8 @@ class _State:
     """One reading of everything the per-test checkpoint watches."""
 
     __slots__ = (
+        "_environ",
         "builtins",
-        "environ",
         "environ_raw",
         "lists",
         "modules",
@@ -431,12 +432,19 @@ class _State:
         self.modules: dict[str, Any] = dict(sys.modules)
         self.builtins: dict[str, Any] = dict(vars(builtins))
         self.environ_raw: dict[Any, Any] = dict(environ_raw())
-        self.environ: dict[str, str] = dict(os.environ)
+        self._environ: dict[str, str] | None = None
         self.lists = snapshot_lists()
         self.objects = snapshot_objects()
         self.patches: list[Any] = list(ACTIVE_PATCHES)
         self.runs = live_runs()
         self.project = [dict(live) for live in guard._lives]
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """``os.environ`` as it was, decoded when first needed: only a change needs it."""
+        if self._environ is None:
+            self._environ = environ_decoded(self.environ_raw)
+        return self._environ
 
 
 @final
@@ -1478,7 +1486,8 @@ class Guard:
                 if mark.modules.get(key, MISSING) is not value:
                     changes[("module", key)] = (mark.modules.get(key, MISSING), value)
         _diff_mapping("builtin", vars(builtins), mark.builtins, changes)
-        _diff_mapping("environ", dict(os.environ), mark.environ, changes)
+        if _differs(environ_raw(), mark.environ_raw):
+            _diff_mapping("environ", dict(os.environ), mark.environ, changes)
         _diff_objects("patch", list(ACTIVE_PATCHES), mark.patches, changes)
         _diff_objects("run", list(live_runs().values()), list(mark.runs.values()), changes)
         for index, live in enumerate(self._lives):

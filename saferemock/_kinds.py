@@ -350,6 +350,15 @@ def environ_raw() -> dict[Any, Any]:
     return data if isinstance(data, dict) else dict(os.environ)
 
 
+def environ_decoded(raw: Mapping[Any, Any]) -> dict[str, str]:
+    """``dict(os.environ)`` at the time ``raw``, a copy of `environ_raw`, was taken."""
+    if not isinstance(getattr(os.environ, "_data", None), dict):
+        return dict(raw)  # environ_raw gave a copy of os.environ itself
+    # What os.environ's own iteration and item access do with the dict behind it.
+    decodekey, decodevalue = os.environ.decodekey, os.environ.decodevalue
+    return {decodekey(key): decodevalue(value) for key, value in raw.items()}
+
+
 @final
 class Environ(Kind):
     """``os.environ`` items set, changed or removed by a test or a test file."""
