@@ -456,6 +456,30 @@ def test_a_module_placed_by_another_active_change_is_not_evicted() -> None:
     assert "placed" not in sys.modules
 
 
+def test_an_alias_of_a_fake_that_an_active_patch_placed_outlives_the_tree() -> None:
+    snapshot = world()
+    with sm.fake_module_tree(["grpc"]) as fakes:
+        fake = fakes["grpc"]
+        alias = sm.patch.dict(sys.modules, {"grpc_alias": fake})
+        alias.start()
+    # The patch still in force owns the key: evicting it would pull it from under the
+    # patch, whose stop() would then find a slot someone else emptied.
+    assert sys.modules["grpc_alias"] is fake
+    alias.stop()
+    snapshot.assert_unchanged()
+
+
+def test_a_dependent_that_an_active_patch_holds_in_sys_modules_is_not_evicted() -> None:
+    with sm.fake_module_tree([KAFKA]):
+        import modpkgs.kafka_consumer
+
+        held = sm.patch.dict(sys.modules, {"modpkgs.kafka_consumer": modpkgs.kafka_consumer})
+        held.start()
+    assert sys.modules["modpkgs.kafka_consumer"] is modpkgs.kafka_consumer
+    held.stop()
+    assert sys.modules["modpkgs.kafka_consumer"] is modpkgs.kafka_consumer
+
+
 def test_a_fake_put_in_sys_modules_under_another_name_is_removed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
