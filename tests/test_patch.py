@@ -123,6 +123,19 @@ def test_staticmethod_stays_callable_from_class_and_instance() -> None:
     assert Service.__dict__["static"] is raw
 
 
+def test_an_inherited_staticmethod_patched_on_a_subclass_stays_static() -> None:
+    class SubService(Service):
+        pass
+
+    with sm.patch.object(SubService, "static", return_value=5) as static:
+        assert SubService.static(1) == 5
+        # Stored unwrapped, the mock would bind the instance and record it as well.
+        assert SubService("h").static(2) == 5
+    assert static.call_args_list == [mock.call(1), mock.call(2)]
+    assert "static" not in vars(SubService)
+    assert SubService.static(3) == 3
+
+
 def test_classmethod_is_specced_without_cls() -> None:
     raw = Service.__dict__["klass"]
     with sm.patch.object(Service, "klass", return_value=6) as klass:
