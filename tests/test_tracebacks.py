@@ -81,8 +81,15 @@ def test_spy_on_a_missing_attribute(safemock):
 
 # Before pytest 7.4 a failure whose every frame is hidden shows its last frame anyway (the
 # line that raised) instead of only the error; these are the failures with no user frame.
-ALL_HIDDEN = ("test_unused_in_the_fixture", "test_two_unused_in_the_fixture", "test_unused_decorator")
-SHOWS_ALL_HIDDEN_LAST_FRAME = tuple(int(part) for part in pytest.__version__.split(".")[:2]) < (7, 4)
+ALL_HIDDEN = (
+    "test_unused_in_the_fixture",
+    "test_two_unused_in_the_fixture",
+    "test_unused_decorator",
+)
+SHOWS_ALL_HIDDEN_LAST_FRAME = tuple(int(part) for part in pytest.__version__.split(".")[:2]) < (
+    7,
+    4,
+)
 
 
 def _sections(lines: list[str]) -> dict[str, list[str]]:
@@ -117,7 +124,9 @@ def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style
         for name in ALL_HIDDEN:
             for location in re.findall(r"\S*saferemock[\\/]\w+\.py:\d+", "\n".join(sections[name])):
                 assert _raising_line(location).startswith("raise "), location
-        lines = [line for name, shown in sections.items() if name not in ALL_HIDDEN for line in shown]
+        lines = [
+            line for name, shown in sections.items() if name not in ALL_HIDDEN for line in shown
+        ]
     output = "\n".join(lines)
     assert re.findall(r"\S*saferemock[\\/]\w+\.py\S*", output) == []
     shown = [line.lstrip(">").strip() for line in lines]
