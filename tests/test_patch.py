@@ -484,6 +484,50 @@ def test_require_use_in_a_decorator() -> None:
         body()
 
 
+def test_require_use_checks_at_a_plain_stop() -> None:
+    greet = sm.patch("patchtargets.greet", require_use=True)
+    greet.start()
+    with pytest.raises(sm.UnusedPatchError) as info:
+        greet.stop()
+    assert str(info.value) == UNUSED
+    assert not greet.active
+
+
+def test_require_use_stays_quiet_when_the_decorated_function_raised() -> None:
+    @sm.patch("patchtargets.greet", require_use=True)
+    def body(greet: Any) -> None:
+        raise KeyError("first problem")
+
+    with pytest.raises(KeyError):
+        body()
+
+
+def test_require_use_stays_quiet_when_a_later_decorator_fails_to_start() -> None:
+    @sm.patch("patchtargets.zzz_absent")
+    @sm.patch("patchtargets.greet", require_use=True)
+    def body(greet: Any, absent: Any) -> None:
+        pass
+
+    with pytest.raises(sm.TargetAttributeError) as info:
+        body()
+    assert str(info.value) == (
+        "module 'patchtargets' has no attribute 'zzz_absent'; pass create=True to add it."
+    )
+
+
+def test_require_use_stays_quiet_when_a_scope_is_left_by_an_exception() -> None:
+    with pytest.raises(KeyError), sm.scope():
+        sm.patch("patchtargets.greet", require_use=True).start()
+        raise KeyError("first problem")
+
+
+def test_require_use_only_checks_the_mocks_it_makes() -> None:
+    # A new_callable that makes no mock gives nothing to watch for use.
+    with sm.patch("patchtargets.greet", new_callable=dict, require_use=True) as made:
+        assert made == {}
+    assert patchtargets.greet("x") == "hello x!"
+
+
 # -- living next to unittest.mock ---------------------------------------------------------
 
 
