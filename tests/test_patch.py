@@ -7,6 +7,7 @@ import inspect
 import json
 import os
 import re
+import sys
 from typing import Any
 from unittest import mock
 
@@ -101,6 +102,106 @@ def test_spec_true_and_new_callable() -> None:
         assert isinstance(greet, mock.NonCallableMagicMock)
     with sm.patch("patchtargets.greet", spec_set=True) as greet2, pytest.raises(AttributeError):
         greet2.not_there = 1
+
+
+def test_spec_set_true_allows_what_the_original_has_and_refuses_new_attributes() -> None:
+    with sm.patch("patchtargets.Service", spec_set=True) as service:
+        assert isinstance(service, mock.MagicMock)
+        service.method(1)
+        service.class_value = "set"
+        with pytest.raises(AttributeError):
+            service.not_there = 1
+    with sm.patch("patchtargets.Service", spec=True) as service:
+        # spec=True checks reads only: a new attribute can still be set.
+        service.not_there = 1
+        assert service.not_there == 1
+
+
+def test_spec_true_gives_a_specced_magicmock_not_an_autospec() -> None:
+    with sm.patch("patchtargets.greet", spec=True) as greet:
+        assert isinstance(greet, mock.MagicMock)
+        # No signature check: an autospec would refuse a call without name.
+        greet()
+    assert greet.mock_calls == [mock.call()]
+
+
+def test_spec_true_on_a_missing_attribute_names_the_target() -> None:
+    with pytest.raises(sm.SaferemockError) as info:
+        sm.patch("patchtargets.absent", create=True, spec=True).start()
+    assert str(info.value) == (
+        "Cannot use spec=True for 'patchtargets.absent': the attribute does not exist to "
+        "take a spec from; pass a spec object instead."
+    )
+
+
+def test_autospec_with_an_object_takes_the_return_value_and_spec_set() -> None:
+    with sm.patch("patchtargets.fetch", autospec=patchtargets.greet, return_value="r") as made:
+        assert patchtargets.fetch("x") == "r"
+        with pytest.raises(TypeError):
+            patchtargets.fetch()
+    made.assert_called_once_with("x")
+    with sm.patch("patchtargets.fetch", autospec=patchtargets.greet, spec_set=True) as made:
+        # An autospecced function is a real function; its mock carries the spec.
+        with pytest.raises(AttributeError):
+            made.mock.not_there = 1
+
+
+def test_autospec_true_with_spec_set_refuses_new_attributes() -> None:
+    with sm.patch("patchtargets.Service", autospec=True, spec_set=True) as service:
+        service.method
+        with pytest.raises(AttributeError):
+            service.not_there = 1
+    with sm.patch.object(patchtargets.Service, "static", autospec=True, spec_set=True) as static:
+        with pytest.raises(AttributeError):
+            static.mock.not_there = 1
+
+
+def test_patch_object_passes_on_every_option() -> None:
+    with sm.patch.object(json, "dumps", new_callable=dict) as made:
+        assert made == {}
+    with sm.patch.object(patchtargets, "Service", spec=True) as service:
+        with pytest.raises(AttributeError):
+            service.nothing
+        # Unlike the default autospec, the instance it returns is a plain mock.
+        assert service().anything is service.return_value.anything
+    with sm.patch.object(patchtargets, "Service", spec_set=True) as service:
+        with pytest.raises(AttributeError):
+            service.not_there = 1
+    with pytest.raises(sm.UnusedPatchError) as info:
+        with sm.patch.object(patchtargets, "greet", require_use=True):
+            pass
+    assert str(info.value) == UNUSED
+
+
+def test_patch_object_names_its_target_by_the_owner() -> None:
+    class Outer:
+        class Inner:
+            x = 1
+
+    assert sm.patch.object(json, "loads").target == "json.loads"
+    assert sm.patch.object(Outer.Inner, "x").target == (
+        "test_patch_object_names_its_target_by_the_owner.<locals>.Outer.Inner.x"
+    )
+    assert sm.patch.object(Outer.Inner(), "x").target == (
+        "test_patch_object_names_its_target_by_the_owner.<locals>.Outer.Inner.x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("in_dict", "name"),
+    [
+        ({}, "the patch of a dict"),
+        ("os.environ", "the patch of dict 'os.environ'"),
+        (os.environ, "the patch of dict os.environ"),
+        (sys.modules, "the patch of dict sys.modules"),
+    ],
+)
+def test_stopping_a_dict_patch_that_is_not_active_names_it(in_dict: Any, name: str) -> None:
+    with pytest.raises(sm.SaferemockError) as info:
+        sm.patch.dict(in_dict).stop()
+    assert str(info.value) == (
+        f"Cannot stop {name}: it is not active; call start() first or stop it only once."
+    )
 
 
 def test_kwargs_configure_the_mock() -> None:
