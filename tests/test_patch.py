@@ -357,6 +357,60 @@ def test_unresolvable_middle_part_is_named_with_a_suggestion() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("target", "name", "message"),
+    [
+        (
+            "qqqqzzzz.x",
+            "qqqqzzzz",
+            "Cannot resolve 'qqqqzzzz.x': no module named 'qqqqzzzz'; check the spelling of "
+            "'qqqqzzzz' or install it.",
+        ),
+        (
+            "json.qqqqzzzz.x",
+            "json.qqqqzzzz",
+            "Cannot resolve 'json.qqqqzzzz.x': module 'json' has no attribute or submodule "
+            "'qqqqzzzz'.",
+        ),
+        (
+            # Only top-level names are candidates: 'json.decoder' is not suggested.
+            "jsondecoder.thing",
+            "jsondecoder",
+            "Cannot resolve 'jsondecoder.thing': no module named 'jsondecoder'; check the "
+            "spelling of 'jsondecoder' or install it.",
+        ),
+        (
+            # A plain module has no __path__: only its attributes are candidates.
+            "json.decoder.JSONDecodr.x",
+            "json.decoder.JSONDecodr",
+            "Cannot resolve 'json.decoder.JSONDecodr.x': module 'json.decoder' has no "
+            "attribute or submodule 'JSONDecodr'; did you mean 'JSONDecoder'?",
+        ),
+    ],
+)
+def test_unresolvable_parts_name_the_missing_module(target: str, name: str, message: str) -> None:
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch(target).start()
+    assert str(info.value) == message
+    assert info.value.name == name
+
+
+def test_a_misspelled_submodule_not_imported_yet_is_suggested(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import modpkgs
+
+    monkeypatch.delitem(sys.modules, "modpkgs.plain", raising=False)
+    monkeypatch.delattr(modpkgs, "plain", raising=False)
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch("modpkgs.plian.x").start()
+    assert str(info.value) == (
+        "Cannot resolve 'modpkgs.plian.x': module 'modpkgs' has no attribute or submodule "
+        "'plian'; did you mean 'plain'?"
+    )
+    assert "modpkgs.plain" not in sys.modules
+
+
 def test_import_errors_inside_the_target_module_propagate(tmp_path: Any) -> None:
     (tmp_path / "broken_target_mod.py").write_text("import not_a_real_dependency_xyz\n")
     with sm.patch.object(__import__("sys"), "path", new=[str(tmp_path), *__import__("sys").path]):
