@@ -90,6 +90,19 @@ def test_fakes_are_plain_modules_with_a_spec_and_packages_have_a_path() -> None:
         assert fakes["confluent_kafka"].schema_registry is package
 
 
+def test_a_fake_three_names_deep_hangs_on_its_own_parent() -> None:
+    with sm.fake_module_tree(["deepfake.middle.leaf"]) as fakes:
+        import deepfake.middle.leaf
+
+        middle = sys.modules["deepfake.middle"]
+        assert middle is fakes["deepfake.middle"]
+        assert vars(middle)["leaf"] is fakes["deepfake.middle.leaf"]
+        assert vars(sys.modules["deepfake"])["middle"] is middle
+        assert "middle.leaf" not in vars(sys.modules["deepfake"])
+        assert deepfake.middle.leaf.__package__ == "deepfake.middle"
+    assert "deepfake" not in sys.modules
+
+
 def test_undeclared_attributes_are_stable_named_mocks() -> None:
     with sm.fake_module_tree(["grpc"]) as fakes:
         grpc = fakes["grpc"]
