@@ -27,6 +27,7 @@ from modpkgs.support import forget_modpkgs
 from statecheck import Snapshot, active_changes
 
 import saferemock as sm
+from saferemock._taint import Taint
 
 KAFKA = "confluent_kafka.schema_registry.avro"
 BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]
@@ -434,6 +435,62 @@ def test_dependents_evicts_holders_directly_and_through_evicted_modules(
     # ever loaded twice.
     assert sys.modules["modpkgs.plain"] is modpkgs.plain
     assert snapshot.diff() == ["dict: 'modpkgs.plain' was added", "modpkgs: 'plain' was added"]
+
+
+def _module(name: str, **attributes: Any) -> types.ModuleType:
+    module = types.ModuleType(name)
+    vars(module).update(attributes)
+    return module
+
+
+def _holders() -> dict[str, tuple[Taint, types.ModuleType]]:
+    """One module per way of holding a fake, with the taint that should take it."""
+    fake = mock.MagicMock()
+    evicted = _module("evicted")
+    exec("def function(): pass\nclass Defined: pass", vars(evicted))
+
+    def tainted() -> Taint:
+        taint = Taint({id(fake)})
+        taint.add("evicted", evicted)
+        return taint
+
+    class Body:
+        deserializer = fake.X
+
+    Body.__module__ = "class_body"
+    autospecced = mock.create_autospec(lambda: None)
+    package = _module("package", sub=_module("package.sub"), client=fake)
+    return {
+        "child mock": (tainted(), _module("child", client=fake.Client.return_value)),
+        "function of an evicted module": (tainted(), _module("uses", function=evicted.function)),
+        "class of an evicted module": (tainted(), _module("subclass", Defined=evicted.Defined)),
+        "instance of such a class": (tainted(), _module("instance", made=evicted.Defined())),
+        "class body member": (tainted(), _module("class_body", Body=Body)),
+        "autospecced function": (Taint({id(autospecced.mock)}), _module("spec", f=autospecced)),
+        "package past its own submodule": (tainted(), package),
+    }
+
+
+@pytest.mark.parametrize("rule", list(_holders()))
+def test_each_way_of_holding_a_fake_taints_a_module(rule: str) -> None:
+    taint, holder = _holders()[rule]
+    bystander = _module(
+        "bystander", other=mock.MagicMock(), function=test_evict_all_removes_every_new_module
+    )
+    assert taint.holds(holder.__name__, holder)
+    assert not taint.holds("bystander", bystander)
+
+
+def test_taint_spreads_until_nothing_changes() -> None:
+    fake = mock.MagicMock()
+    second = _module("second", client=fake)
+    exec("def function(): pass", vars(second))
+    # Looked at first, before the module it holds from is known to go.
+    first = _module("first", function=second.function)
+    candidates = {"first": first, "second": second, "bystander": _module("bystander")}
+    taken = Taint({id(fake)}).spread(candidates)
+    assert taken == [("second", second), ("first", first)]
+    assert list(candidates) == ["bystander"]
 
 
 def test_evict_all_removes_every_new_module(monkeypatch: pytest.MonkeyPatch) -> None:
