@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
-# Mutation score of the core modules with mutmut 3 (not part of CI: it takes an hour).
+# Mutation score of the core modules with mutmut 3 (not part of CI: it takes hours).
 #
 #   benchmarks/mutation.sh                      # all five core modules
 #   benchmarks/mutation.sh _undo _activation    # only these
+#   benchmarks/mutation.sh --summary _undo      # the table again, from the last run
 #
 # The mutmut settings are [tool.mutmut] in pyproject.toml.  The script copies the
 # checkout (tracked and untracked files, as they are now) to $MUTATION_DIR (default
 # .mutation/, git-ignored), wiping the previous copy, since mutmut keeps earlier results
-# in its mutants/ folder and would report them for code that has changed since.  It runs
-# the whole suite once under mutmut's tracing (a few minutes), then each mutant against
-# the tests that reach the mutated function, with $MAX_CHILDREN workers (default 2).
-# On two shared cores: _undo about 15 minutes, _activation 10, _patch 11, _targets 3,
-# _modules 14.  It prints mutmut's progress, then a table per module: mutants, killed,
-# survived, the other outcomes, and score = killed / (killed + survived), and writes the
-# surviving mutants' names to $MUTATION_DIR/survivors.txt (see one with
-# `cd .mutation && mutmut show NAME`).
+# in its mutants/ folder and would report them for code that has changed since.  mutmut
+# runs the whole suite once under its tracing (about 5 minutes), then each mutant against
+# the tests that reach the mutated function, each in a fresh pytest session, with
+# $MAX_CHILDREN workers (default 2).  On two shared cores that is about 20 mutants a
+# minute: _activation (226 mutants) 12 minutes, _undo (905) 45; all five modules (about
+# 2900) two and a half hours.  It prints the elapsed time, then a table per module:
+# mutants, killed, survived, the other outcomes, and score = killed / (killed +
+# survived); it writes the surviving mutants' names to $MUTATION_DIR/survivors.txt (see
+# one with `cd .mutation && mutmut show NAME`) and mutmut's own output to
+# $MUTATION_DIR/mutmut.log.
 #
-# Two things make mutmut work with this project:
+# Three things make mutmut work with this project:
 # * PYTHONPATH starts with the copy's mutants/, so tests that start a Python subprocess
 #   (pytester's runpytest_subprocess, python -m saferemock check) run the mutant too
 #   rather than the editable install's original code;
 # * benchmarks/mutmut_harness/sitecustomize.py hides mutmut's trampolines from
-#   saferemock's frame walking (see its docstring).  Without it the clean run fails.
+#   saferemock's frame walking (see its docstring).  Without it the clean run fails;
+# * [tool.mutmut] process_isolation = "forkserver" (see the comment there).
 #
 # $PYTHON is an interpreter with the project (".[test]") and mutmut 3 installed
 # (default: python on PATH).  Run it niced if the machine is shared.
@@ -44,6 +48,11 @@ version=$("$PYTHON" -c 'import importlib.metadata as m; print(m.version("mutmut"
 }
 MUTMUT=$(dirname "$("$PYTHON" -c 'import sys; print(sys.executable)')")/mutmut
 
+only_summary=
+if [[ ${1:-} == --summary ]]; then
+    only_summary=1
+    shift
+fi
 modules=("${@:-${ALL[@]}}")
 patterns=()
 for module in "${modules[@]}"; do
@@ -57,26 +66,10 @@ for module in "${modules[@]}"; do
     patterns+=("saferemock.$module.*")
 done
 
-rm -rf "$WORK"
-# mutants/ must exist before Python starts: a PYTHONPATH entry that is missing then is
-# cached as "no importer" and skipped for good, and mutmut's main process would test the
-# editable install's code, finding no test that reaches a mutant.
-mkdir -p "$WORK/mutants"
-git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' file; do [[ -e $file ]] && printf '%s\0' "$file"; done |
-    tar --null -T - -cf - | tar -xf - -C "$WORK"
-# The copy is not a git checkout: git must not find the outer one either.
-export GIT_CEILING_DIRECTORIES=$(dirname "$WORK")
-
-cd "$WORK"
-echo "mutmut $version on $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo ' + uncommitted changes'), modules: ${modules[*]}"
-start=$SECONDS
-status=0
-PYTHONPATH="$WORK/mutants:$ROOT/benchmarks/mutmut_harness${PYTHONPATH:+:$PYTHONPATH}" \
-    "$MUTMUT" run --max-children "$MAX_CHILDREN" "${patterns[@]}" || status=$?
-echo "mutmut ran for $(((SECONDS - start) / 60)) min (exit status $status)"
-
-"$PYTHON" - "${modules[@]}" <<'PY'
+# The table, from the results mutmut keeps in mutants/*.meta (also for a run stopped early:
+# what it did not reach counts as "not checked").
+summary() {
+    "$PYTHON" - "${modules[@]}" <<'PY'
 import json
 import sys
 from pathlib import Path
@@ -106,4 +99,39 @@ for row in [header, *rows]:
 Path("survivors.txt").write_text("".join(f"{name}\n" for name in survivors))
 print(f"{len(survivors)} survivors listed in {Path('survivors.txt').resolve()}")
 PY
+}
+
+if [[ -n $only_summary ]]; then
+    cd "$WORK"
+    summary
+    exit 0
+fi
+
+rm -rf "$WORK"
+# mutants/ must exist before Python starts: a PYTHONPATH entry that is missing then is
+# cached as "no importer" and skipped for good, and mutmut's main process would test the
+# editable install's code, finding no test that reaches a mutant.
+mkdir -p "$WORK/mutants"
+git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' file; do [[ -e $file ]] && printf '%s\0' "$file"; done |
+    tar --null -T - -cf - | tar -xf - -C "$WORK"
+# The copy is not a git checkout: git must not find the outer one either.
+export GIT_CEILING_DIRECTORIES=$(dirname "$WORK")
+
+cd "$WORK"
+# Without debug, mutmut 3.8.1's stats run failed in its fork server with no output, for
+# a reason not found; with it, the same run passes.  Debug also makes mutmut print every
+# pytest run, which goes to mutmut.log rather than the terminal.
+sed -i 's/^\[tool\.mutmut\]$/[tool.mutmut]\ndebug = true/' pyproject.toml
+echo "mutmut $version on $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo ' + uncommitted changes'), modules: ${modules[*]}"
+start=$SECONDS
+status=0
+echo "full output in $WORK/mutmut.log"
+PYTHONPATH="$WORK/mutants:$ROOT/benchmarks/mutmut_harness${PYTHONPATH:+:$PYTHONPATH}" \
+    "$MUTMUT" run --max-children "$MAX_CHILDREN" "${patterns[@]}" >mutmut.log 2>&1 || status=$?
+echo "mutmut ran for $(((SECONDS - start) / 60)) min (exit status $status)"
+if ((status != 0)); then
+    tr '\r' '\n' <mutmut.log | grep -v -e PASSED -e SKIPPED | tail -n 40
+fi
+summary
 exit "$status"
