@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import types
 from typing import Any
 from unittest import mock
@@ -223,6 +224,24 @@ def test_mapping_items_and_environ() -> None:
     snap.assert_unchanged()
     assert list(data) == ["a", "b"]
     assert "SAFEREMOCK_TEST_VAR" not in os.environ
+
+
+def test_changes_and_snapshots_name_the_mappings_they_restore() -> None:
+    data: dict[str, int] = {}
+    journal = Journal()
+    journal.setitem(os.environ, "SAFEREMOCK_NAMED", "1")
+    journal.setitem(sys.modules, "saferemock_named", types.ModuleType("saferemock_named"))
+    journal.setitem(data, "k", 1)
+    names = [change.describe() for change in journal.changes()]
+    names += [journal.snapshot(mapping).describe() for mapping in (os.environ, sys.modules)]
+    journal.undo()
+    assert names == [
+        "os.environ['SAFEREMOCK_NAMED']",
+        "sys.modules['saferemock_named']",
+        f"dict at {id(data):#x}['k']",
+        "restoring os.environ",
+        "restoring sys.modules",
+    ]
 
 
 def test_undo_runs_in_reverse_order() -> None:
