@@ -807,6 +807,21 @@ def test_a_class_decorator_stacks_onto_an_inherited_wrapper_without_changing_it(
     assert Base().test_it() == 1
 
 
+def test_a_class_decorator_passes_its_mock_after_the_method_decorators_like_unittest_mock() -> None:
+    @sm.patch("json.dumps")
+    class Tests:
+        # Sorts first: a test-named attribute that is not callable is skipped, not an end.
+        test_a_value = "not a test"
+
+        @sm.patch("json.loads")
+        def test_both(self, loads: Any, dumps: Any) -> None:
+            assert loads is json.loads
+            assert dumps is json.dumps
+
+    Tests().test_both()
+    assert Tests.test_a_value == "not a test"
+
+
 # -- patch.multiple -------------------------------------------------------------------------
 
 

@@ -185,6 +185,17 @@ def test_stopall_inside_a_decorated_function_leaves_the_decorator_its_run() -> N
     assert json.dumps is original
 
 
+def test_what_starts_after_a_scope_closed_belongs_to_the_outer_scope() -> None:
+    # Two things ensure it (leaving the scope resets the current one, and a closed one is
+    # skipped when read); breaking either alone changes nothing.
+    with sm.scope():
+        pass
+    p = sm.patch("json.dumps")
+    p.start()
+    sm.stopall()
+    assert not p.active
+
+
 def test_stop_when_not_active_names_the_patch() -> None:
     p = sm.patch("patchtargets.greet")
     with pytest.raises(sm.SaferemockError) as info:
