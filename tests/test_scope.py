@@ -196,6 +196,20 @@ def test_what_starts_after_a_scope_closed_belongs_to_the_outer_scope() -> None:
     assert not p.active
 
 
+def test_a_scope_ends_a_decorated_generator_left_suspended_inside_it() -> None:
+    @sm.patch("json.dumps")
+    def steps(dumps: Any) -> Any:
+        yield dumps
+
+    original = json.dumps
+    with sm.scope():
+        running = steps()
+        assert next(running) is json.dumps
+    ended = json.dumps is original
+    running.close()
+    assert ended
+
+
 def test_stop_when_not_active_names_the_patch() -> None:
     p = sm.patch("patchtargets.greet")
     with pytest.raises(sm.SaferemockError) as info:

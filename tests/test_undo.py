@@ -244,6 +244,11 @@ def test_changes_and_snapshots_name_the_mappings_they_restore() -> None:
     ]
 
 
+def test_a_journal_without_an_activation_is_named_by_its_holder_or_else_its_kind() -> None:
+    assert Journal(kind="part").describe() == "part"
+    assert Journal(kind="safemock", holder="fixture 'safemock'").describe() == "fixture 'safemock'"
+
+
 def test_undo_runs_in_reverse_order() -> None:
     order: list[str] = []
     journal = Journal()
