@@ -27,6 +27,7 @@ from modpkgs.support import forget_modpkgs
 from statecheck import Snapshot, active_changes
 
 import saferemock as sm
+from saferemock._taint import Taint
 
 KAFKA = "confluent_kafka.schema_registry.avro"
 BOOTSTRAP = importlib._bootstrap  # type: ignore[attr-defined]
@@ -88,6 +89,19 @@ def test_fakes_are_plain_modules_with_a_spec_and_packages_have_a_path() -> None:
         assert leaf.__spec__.submodule_search_locations is None
         assert leaf.__package__ == "confluent_kafka.schema_registry"
         assert fakes["confluent_kafka"].schema_registry is package
+
+
+def test_a_fake_three_names_deep_hangs_on_its_own_parent() -> None:
+    with sm.fake_module_tree(["deepfake.middle.leaf"]) as fakes:
+        import deepfake.middle.leaf
+
+        middle = sys.modules["deepfake.middle"]
+        assert middle is fakes["deepfake.middle"]
+        assert vars(middle)["leaf"] is fakes["deepfake.middle.leaf"]
+        assert vars(sys.modules["deepfake"])["middle"] is middle
+        assert "middle.leaf" not in vars(sys.modules["deepfake"])
+        assert deepfake.middle.leaf.__package__ == "deepfake.middle"
+    assert "deepfake" not in sys.modules
 
 
 def test_undeclared_attributes_are_stable_named_mocks() -> None:
@@ -423,6 +437,62 @@ def test_dependents_evicts_holders_directly_and_through_evicted_modules(
     assert snapshot.diff() == ["dict: 'modpkgs.plain' was added", "modpkgs: 'plain' was added"]
 
 
+def _module(name: str, **attributes: Any) -> types.ModuleType:
+    module = types.ModuleType(name)
+    vars(module).update(attributes)
+    return module
+
+
+def _holders() -> dict[str, tuple[Taint, types.ModuleType]]:
+    """One module per way of holding a fake, with the taint that should take it."""
+    fake = mock.MagicMock()
+    evicted = _module("evicted")
+    exec("def function(): pass\nclass Defined: pass", vars(evicted))
+
+    def tainted() -> Taint:
+        taint = Taint({id(fake)})
+        taint.add("evicted", evicted)
+        return taint
+
+    class Body:
+        deserializer = fake.X
+
+    Body.__module__ = "class_body"
+    autospecced = mock.create_autospec(lambda: None)
+    package = _module("package", sub=_module("package.sub"), client=fake)
+    return {
+        "child mock": (tainted(), _module("child", client=fake.Client.return_value)),
+        "function of an evicted module": (tainted(), _module("uses", function=evicted.function)),
+        "class of an evicted module": (tainted(), _module("subclass", Defined=evicted.Defined)),
+        "instance of such a class": (tainted(), _module("instance", made=evicted.Defined())),
+        "class body member": (tainted(), _module("class_body", Body=Body)),
+        "autospecced function": (Taint({id(autospecced.mock)}), _module("spec", f=autospecced)),
+        "package past its own submodule": (tainted(), package),
+    }
+
+
+@pytest.mark.parametrize("rule", list(_holders()))
+def test_each_way_of_holding_a_fake_taints_a_module(rule: str) -> None:
+    taint, holder = _holders()[rule]
+    bystander = _module(
+        "bystander", other=mock.MagicMock(), function=test_evict_all_removes_every_new_module
+    )
+    assert taint.holds(holder.__name__, holder)
+    assert not taint.holds("bystander", bystander)
+
+
+def test_taint_spreads_until_nothing_changes() -> None:
+    fake = mock.MagicMock()
+    second = _module("second", client=fake)
+    exec("def function(): pass", vars(second))
+    # Looked at first, before the module it holds from is known to go.
+    first = _module("first", function=second.function)
+    candidates = {"first": first, "second": second, "bystander": _module("bystander")}
+    taken = Taint({id(fake)}).spread(candidates)
+    assert taken == [("second", second), ("first", first)]
+    assert list(candidates) == ["bystander"]
+
+
 def test_evict_all_removes_every_new_module(monkeypatch: pytest.MonkeyPatch) -> None:
     forget(monkeypatch, "plain")
     snapshot = world()
@@ -454,6 +524,30 @@ def test_a_module_placed_by_another_active_change_is_not_evicted() -> None:
     assert sys.modules["placed"] is placed
     patch.stop()
     assert "placed" not in sys.modules
+
+
+def test_an_alias_of_a_fake_that_an_active_patch_placed_outlives_the_tree() -> None:
+    snapshot = world()
+    with sm.fake_module_tree(["grpc"]) as fakes:
+        fake = fakes["grpc"]
+        alias = sm.patch.dict(sys.modules, {"grpc_alias": fake})
+        alias.start()
+    # The patch still in force owns the key: evicting it would pull it from under the
+    # patch, whose stop() would then find a slot someone else emptied.
+    assert sys.modules["grpc_alias"] is fake
+    alias.stop()
+    snapshot.assert_unchanged()
+
+
+def test_a_dependent_that_an_active_patch_holds_in_sys_modules_is_not_evicted() -> None:
+    with sm.fake_module_tree([KAFKA]):
+        import modpkgs.kafka_consumer
+
+        held = sm.patch.dict(sys.modules, {"modpkgs.kafka_consumer": modpkgs.kafka_consumer})
+        held.start()
+    assert sys.modules["modpkgs.kafka_consumer"] is modpkgs.kafka_consumer
+    held.stop()
+    assert sys.modules["modpkgs.kafka_consumer"] is modpkgs.kafka_consumer
 
 
 def test_a_fake_put_in_sys_modules_under_another_name_is_removed(

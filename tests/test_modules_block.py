@@ -82,6 +82,16 @@ def test_imported_copies_submodules_and_parent_attribute_are_hidden_then_restore
     assert sys.modules["email.mime.text"] is real_text
 
 
+def test_a_module_three_names_deep_is_unbound_from_its_own_parent() -> None:
+    snapshot = world()
+    real_text = email.mime.text
+    with sm.block_modules("email.mime.text"):
+        assert sys.modules["email.mime.text"] is None
+        assert "text" not in vars(email.mime)
+    snapshot.assert_unchanged()
+    assert email.mime.text is real_text
+
+
 def test_seed_optional_dependency_fallback() -> None:
     snapshot = world()
     with sm.block_modules("modpkgs.fastjson"):

@@ -94,6 +94,17 @@ def test_a_previous_copy_comes_back_in_sys_modules_and_on_the_parent() -> None:
     snapshot.assert_unchanged()
 
 
+def test_a_module_three_names_deep_comes_back_on_its_own_parent() -> None:
+    snapshot = world()
+    old = email.mime.text
+    with sm.fresh_import("email.mime.text") as fresh:
+        assert fresh is not old
+        assert vars(email.mime)["text"] is fresh
+    assert vars(email.mime)["text"] is old
+    assert sys.modules["email.mime.text"] is old
+    snapshot.assert_unchanged()
+
+
 def test_submodules_are_imported_afresh_too() -> None:
     snapshot = world()
     old_decoder = sys.modules["json.decoder"]

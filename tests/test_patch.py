@@ -7,6 +7,7 @@ import inspect
 import json
 import os
 import re
+import sys
 from typing import Any
 from unittest import mock
 
@@ -103,6 +104,106 @@ def test_spec_true_and_new_callable() -> None:
         greet2.not_there = 1
 
 
+def test_spec_set_true_allows_what_the_original_has_and_refuses_new_attributes() -> None:
+    with sm.patch("patchtargets.Service", spec_set=True) as service:
+        assert isinstance(service, mock.MagicMock)
+        service.method(1)
+        service.class_value = "set"
+        with pytest.raises(AttributeError):
+            service.not_there = 1
+    with sm.patch("patchtargets.Service", spec=True) as service:
+        # spec=True checks reads only: a new attribute can still be set.
+        service.not_there = 1
+        assert service.not_there == 1
+
+
+def test_spec_true_gives_a_specced_magicmock_not_an_autospec() -> None:
+    with sm.patch("patchtargets.greet", spec=True) as greet:
+        assert isinstance(greet, mock.MagicMock)
+        # No signature check: an autospec would refuse a call without name.
+        greet()
+    assert greet.mock_calls == [mock.call()]
+
+
+def test_spec_true_on_a_missing_attribute_names_the_target() -> None:
+    with pytest.raises(sm.SaferemockError) as info:
+        sm.patch("patchtargets.absent", create=True, spec=True).start()
+    assert str(info.value) == (
+        "Cannot use spec=True for 'patchtargets.absent': the attribute does not exist to "
+        "take a spec from; pass a spec object instead."
+    )
+
+
+def test_autospec_with_an_object_takes_the_return_value_and_spec_set() -> None:
+    with sm.patch("patchtargets.fetch", autospec=patchtargets.greet, return_value="r") as made:
+        assert patchtargets.fetch("x") == "r"
+        with pytest.raises(TypeError):
+            patchtargets.fetch()
+    made.assert_called_once_with("x")
+    with sm.patch("patchtargets.fetch", autospec=patchtargets.greet, spec_set=True) as made:
+        # An autospecced function is a real function; its mock carries the spec.
+        with pytest.raises(AttributeError):
+            made.mock.not_there = 1
+
+
+def test_autospec_true_with_spec_set_refuses_new_attributes() -> None:
+    with sm.patch("patchtargets.Service", autospec=True, spec_set=True) as service:
+        service.method
+        with pytest.raises(AttributeError):
+            service.not_there = 1
+    with sm.patch.object(patchtargets.Service, "static", autospec=True, spec_set=True) as static:
+        with pytest.raises(AttributeError):
+            static.mock.not_there = 1
+
+
+def test_patch_object_passes_on_every_option() -> None:
+    with sm.patch.object(json, "dumps", new_callable=dict) as made:
+        assert made == {}
+    with sm.patch.object(patchtargets, "Service", spec=True) as service:
+        with pytest.raises(AttributeError):
+            service.nothing
+        # Unlike the default autospec, the instance it returns is a plain mock.
+        assert service().anything is service.return_value.anything
+    with sm.patch.object(patchtargets, "Service", spec_set=True) as service:
+        with pytest.raises(AttributeError):
+            service.not_there = 1
+    with pytest.raises(sm.UnusedPatchError) as info:
+        with sm.patch.object(patchtargets, "greet", require_use=True):
+            pass
+    assert str(info.value) == UNUSED
+
+
+def test_patch_object_names_its_target_by_the_owner() -> None:
+    class Outer:
+        class Inner:
+            x = 1
+
+    assert sm.patch.object(json, "loads").target == "json.loads"
+    assert sm.patch.object(Outer.Inner, "x").target == (
+        "test_patch_object_names_its_target_by_the_owner.<locals>.Outer.Inner.x"
+    )
+    assert sm.patch.object(Outer.Inner(), "x").target == (
+        "test_patch_object_names_its_target_by_the_owner.<locals>.Outer.Inner.x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("in_dict", "name"),
+    [
+        ({}, "the patch of a dict"),
+        ("os.environ", "the patch of dict 'os.environ'"),
+        (os.environ, "the patch of dict os.environ"),
+        (sys.modules, "the patch of dict sys.modules"),
+    ],
+)
+def test_stopping_a_dict_patch_that_is_not_active_names_it(in_dict: Any, name: str) -> None:
+    with pytest.raises(sm.SaferemockError) as info:
+        sm.patch.dict(in_dict).stop()
+    assert str(info.value) == (
+        f"Cannot stop {name}: it is not active; call start() first or stop it only once."
+    )
+
+
 def test_kwargs_configure_the_mock() -> None:
     with sm.patch("patchtargets.Service", **{"return_value.method.return_value": 7}):
         assert patchtargets.Service("h").method(1) == 7
@@ -121,6 +222,19 @@ def test_staticmethod_stays_callable_from_class_and_instance() -> None:
         assert isinstance(Service.__dict__["static"], staticmethod)
     assert static.call_args_list == [mock.call(1), mock.call(2)]
     assert Service.__dict__["static"] is raw
+
+
+def test_an_inherited_staticmethod_patched_on_a_subclass_stays_static() -> None:
+    class SubService(Service):
+        pass
+
+    with sm.patch.object(SubService, "static", return_value=5) as static:
+        assert SubService.static(1) == 5
+        # Stored unwrapped, the mock would bind the instance and record it as well.
+        assert SubService("h").static(2) == 5
+    assert static.call_args_list == [mock.call(1), mock.call(2)]
+    assert "static" not in vars(SubService)
+    assert SubService.static(3) == 3
 
 
 def test_classmethod_is_specced_without_cls() -> None:
@@ -241,6 +355,60 @@ def test_unresolvable_middle_part_is_named_with_a_suggestion() -> None:
         "Cannot resolve 'xml.etree.ElementTre.parse': module 'xml.etree' has no attribute or "
         "submodule 'ElementTre'; did you mean 'ElementTree'?"
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "name", "message"),
+    [
+        (
+            "qqqqzzzz.x",
+            "qqqqzzzz",
+            "Cannot resolve 'qqqqzzzz.x': no module named 'qqqqzzzz'; check the spelling of "
+            "'qqqqzzzz' or install it.",
+        ),
+        (
+            "json.qqqqzzzz.x",
+            "json.qqqqzzzz",
+            "Cannot resolve 'json.qqqqzzzz.x': module 'json' has no attribute or submodule "
+            "'qqqqzzzz'.",
+        ),
+        (
+            # Only top-level names are candidates: 'json.decoder' is not suggested.
+            "jsondecoder.thing",
+            "jsondecoder",
+            "Cannot resolve 'jsondecoder.thing': no module named 'jsondecoder'; check the "
+            "spelling of 'jsondecoder' or install it.",
+        ),
+        (
+            # A plain module has no __path__: only its attributes are candidates.
+            "json.decoder.JSONDecodr.x",
+            "json.decoder.JSONDecodr",
+            "Cannot resolve 'json.decoder.JSONDecodr.x': module 'json.decoder' has no "
+            "attribute or submodule 'JSONDecodr'; did you mean 'JSONDecoder'?",
+        ),
+    ],
+)
+def test_unresolvable_parts_name_the_missing_module(target: str, name: str, message: str) -> None:
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch(target).start()
+    assert str(info.value) == message
+    assert info.value.name == name
+
+
+def test_a_misspelled_submodule_not_imported_yet_is_suggested(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import modpkgs
+
+    monkeypatch.delitem(sys.modules, "modpkgs.plain", raising=False)
+    monkeypatch.delattr(modpkgs, "plain", raising=False)
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch("modpkgs.plian.x").start()
+    assert str(info.value) == (
+        "Cannot resolve 'modpkgs.plian.x': module 'modpkgs' has no attribute or submodule "
+        "'plian'; did you mean 'plain'?"
+    )
+    assert "modpkgs.plain" not in sys.modules
 
 
 def test_import_errors_inside_the_target_module_propagate(tmp_path: Any) -> None:
@@ -471,6 +639,50 @@ def test_require_use_in_a_decorator() -> None:
         body()
 
 
+def test_require_use_checks_at_a_plain_stop() -> None:
+    greet = sm.patch("patchtargets.greet", require_use=True)
+    greet.start()
+    with pytest.raises(sm.UnusedPatchError) as info:
+        greet.stop()
+    assert str(info.value) == UNUSED
+    assert not greet.active
+
+
+def test_require_use_stays_quiet_when_the_decorated_function_raised() -> None:
+    @sm.patch("patchtargets.greet", require_use=True)
+    def body(greet: Any) -> None:
+        raise KeyError("first problem")
+
+    with pytest.raises(KeyError):
+        body()
+
+
+def test_require_use_stays_quiet_when_a_later_decorator_fails_to_start() -> None:
+    @sm.patch("patchtargets.zzz_absent")
+    @sm.patch("patchtargets.greet", require_use=True)
+    def body(greet: Any, absent: Any) -> None:
+        pass
+
+    with pytest.raises(sm.TargetAttributeError) as info:
+        body()
+    assert str(info.value) == (
+        "module 'patchtargets' has no attribute 'zzz_absent'; pass create=True to add it."
+    )
+
+
+def test_require_use_stays_quiet_when_a_scope_is_left_by_an_exception() -> None:
+    with pytest.raises(KeyError), sm.scope():
+        sm.patch("patchtargets.greet", require_use=True).start()
+        raise KeyError("first problem")
+
+
+def test_require_use_only_checks_the_mocks_it_makes() -> None:
+    # A new_callable that makes no mock gives nothing to watch for use.
+    with sm.patch("patchtargets.greet", new_callable=dict, require_use=True) as made:
+        assert made == {}
+    assert patchtargets.greet("x") == "hello x!"
+
+
 # -- living next to unittest.mock ---------------------------------------------------------
 
 
@@ -593,6 +805,21 @@ def test_a_class_decorator_stacks_onto_an_inherited_wrapper_without_changing_it(
 
     assert Child().test_it() == 2
     assert Base().test_it() == 1
+
+
+def test_a_class_decorator_passes_its_mock_after_the_method_decorators_like_unittest_mock() -> None:
+    @sm.patch("json.dumps")
+    class Tests:
+        # Sorts first: a test-named attribute that is not callable is skipped, not an end.
+        test_a_value = "not a test"
+
+        @sm.patch("json.loads")
+        def test_both(self, loads: Any, dumps: Any) -> None:
+            assert loads is json.loads
+            assert dumps is json.dumps
+
+    Tests().test_both()
+    assert Tests.test_a_value == "not a test"
 
 
 # -- patch.multiple -------------------------------------------------------------------------

@@ -199,6 +199,7 @@ def test_an_invisible_foreign_patch_that_puts_a_dead_value_back_is_repaired() ->
     assert json.dumps is original
     assert repair.describe() == "module 'json' attribute 'dumps'"
     assert repair.dead is mocked
+    assert repair.restored is original
 
 
 MOCKER_SUITE = """

@@ -112,6 +112,104 @@ def test_stopall_stops_newest_first_and_reports_every_failure() -> None:
     snap.assert_unchanged()
 
 
+UNUSED = (
+    "The patch of {!r} was never used: nothing called it or read an attribute of it, "
+    "which usually means the code under test imports the name from somewhere else; patch "
+    "it where it is looked up."
+)
+
+
+def test_stopall_reports_every_failed_stop_in_one_error() -> None:
+    sm.patch("json.loads", require_use=True).start()
+    sm.patch("json.dumps", require_use=True).start()
+    with pytest.raises(sm.UndoError) as info:
+        sm.stopall()
+    assert info.value.steps == [
+        "stopping the patch of 'json.dumps'",
+        "stopping the patch of 'json.loads'",
+    ]
+    assert [str(error) for error in info.value.errors] == [
+        UNUSED.format("json.dumps"),
+        UNUSED.format("json.loads"),
+    ]
+    assert all(type(error) is sm.UnusedPatchError for error in info.value.errors)
+
+
+def test_a_scope_reports_each_failed_stop_under_its_own_name() -> None:
+    with pytest.raises(sm.UnusedPatchError) as alone, sm.scope():
+        sm.patch("json.loads", require_use=True).start()
+    assert str(alone.value) == UNUSED.format("json.loads")
+    with pytest.raises(sm.UndoError) as info, sm.scope():
+        sm.patch("json.loads", require_use=True).start()
+        sm.patch("json.dumps", require_use=True).start()
+    assert info.value.steps == [
+        "stopping the patch of 'json.dumps'",
+        "stopping the patch of 'json.loads'",
+    ]
+    assert [str(error) for error in info.value.errors] == [
+        UNUSED.format("json.dumps"),
+        UNUSED.format("json.loads"),
+    ]
+
+
+def test_stopping_the_older_of_two_runs_leaves_the_object_inactive_at_the_end() -> None:
+    original = json.dumps
+    p = sm.patch("json.dumps")
+    with p:
+        p.start()
+    # The with block ended its own run, not the start(): one run is still in force.
+    assert p.active
+    assert json.dumps is not original
+    p.stop()
+    assert not p.active
+    assert json.dumps is original
+
+
+def test_stop_ends_the_newest_start() -> None:
+    p = sm.patch("json.dumps")
+    first = p.start()
+    p.start()
+    p.stop()
+    assert json.dumps is first
+    p.stop()
+
+
+def test_stopall_inside_a_decorated_function_leaves_the_decorator_its_run() -> None:
+    @sm.patch("json.dumps")
+    def body(dumps: Any) -> None:
+        sm.stopall()
+        assert json.dumps is dumps
+
+    original = json.dumps
+    body()
+    assert json.dumps is original
+
+
+def test_what_starts_after_a_scope_closed_belongs_to_the_outer_scope() -> None:
+    # Two things ensure it (leaving the scope resets the current one, and a closed one is
+    # skipped when read); breaking either alone changes nothing.
+    with sm.scope():
+        pass
+    p = sm.patch("json.dumps")
+    p.start()
+    sm.stopall()
+    assert not p.active
+
+
+def test_a_scope_ends_a_decorated_generator_left_suspended_inside_it() -> None:
+    @sm.patch("json.dumps")
+    def steps(dumps: Any) -> Any:
+        yield dumps
+
+    original = json.dumps
+    with sm.scope():
+        running = steps()
+        assert next(running) is json.dumps
+    ended = json.dumps is original
+    running.close()
+    assert ended
+
+
 def test_stop_when_not_active_names_the_patch() -> None:
     p = sm.patch("patchtargets.greet")
     with pytest.raises(sm.SaferemockError) as info:

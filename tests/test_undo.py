@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import types
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -126,6 +128,45 @@ def test_slots_and_properties_on_instances() -> None:
     assert "value" not in vars(with_property)
 
 
+class Stored:
+    """A data descriptor that keeps its value on the instance under another name."""
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        return self if obj is None else obj.stored
+
+
+class SetOnly(Stored):
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.stored = value
+
+
+class DeleteOnly(Stored):
+    def __delete__(self, obj: Any) -> None:
+        del obj.stored
+
+
+class Described:
+    settable = SetOnly()
+    deletable = DeleteOnly()
+
+    def __init__(self) -> None:
+        self.stored = "original"
+
+
+def test_an_instance_attribute_behind_a_set_only_data_descriptor_goes_through_it() -> None:
+    instance = Described()
+    journal = Journal()
+    assert journal.setattr(instance, "settable", "new") == "original"
+    assert instance.stored == "new"
+    journal.undo()
+    assert vars(instance) == {"stored": "original"}
+
+
+def test_read_attr_reads_through_a_delete_only_data_descriptor() -> None:
+    # A data descriptor owns the name even without __set__: the instance dict is not it.
+    assert read_attr(Described(), "deletable") == "original"
+
+
 def test_delattr_restores_and_inherited_delete_is_refused_cleanly() -> None:
     snap = Snapshot(Child)
     journal = Journal()
@@ -136,6 +177,37 @@ def test_delattr_restores_and_inherited_delete_is_refused_cleanly() -> None:
     with pytest.raises(AttributeError):
         journal.delattr(Child, "inherited")
     assert len(journal) == 0
+
+
+def test_a_magic_method_patched_on_a_mock_is_a_class_slot_not_a_child() -> None:
+    # MagicMock serves dunders from its own per-instance class, not from its child
+    # tables: going through the tables would leave len() answering 5.
+    magic = mock.MagicMock()
+    with sm.patch.object(magic, "__len__", new=lambda self: 5):
+        assert len(magic) == 5
+    assert len(magic) == 0
+
+
+def test_deleting_a_mock_child_and_undoing_brings_back_the_same_child() -> None:
+    owner = mock.Mock()
+    child = owner.child
+    snap = Snapshot(owner, owner._mock_children)
+    journal = Journal()
+    assert journal.delattr(owner, "child") is child
+    assert not hasattr(owner, "child")
+    journal.undo()
+    assert owner.child is child
+    snap.assert_unchanged()
+
+
+def test_setattr_on_a_mock_returns_the_child_it_replaced() -> None:
+    owner = mock.Mock()
+    child = owner.child
+    journal = Journal()
+    assert journal.setattr(mock.Mock(), "fresh", 1) is MISSING
+    assert journal.setattr(owner, "child", 1) is child
+    journal.undo()
+    assert owner.child is child
 
 
 def test_mapping_items_and_environ() -> None:
@@ -152,6 +224,29 @@ def test_mapping_items_and_environ() -> None:
     snap.assert_unchanged()
     assert list(data) == ["a", "b"]
     assert "SAFEREMOCK_TEST_VAR" not in os.environ
+
+
+def test_changes_and_snapshots_name_the_mappings_they_restore() -> None:
+    data: dict[str, int] = {}
+    journal = Journal()
+    journal.setitem(os.environ, "SAFEREMOCK_NAMED", "1")
+    journal.setitem(sys.modules, "saferemock_named", types.ModuleType("saferemock_named"))
+    journal.setitem(data, "k", 1)
+    names = [change.describe() for change in journal.changes()]
+    names += [journal.snapshot(mapping).describe() for mapping in (os.environ, sys.modules)]
+    journal.undo()
+    assert names == [
+        "os.environ['SAFEREMOCK_NAMED']",
+        "sys.modules['saferemock_named']",
+        f"dict at {id(data):#x}['k']",
+        "restoring os.environ",
+        "restoring sys.modules",
+    ]
+
+
+def test_a_journal_without_an_activation_is_named_by_its_holder_or_else_its_kind() -> None:
+    assert Journal(kind="part").describe() == "part"
+    assert Journal(kind="safemock", holder="fixture 'safemock'").describe() == "fixture 'safemock'"
 
 
 def test_undo_runs_in_reverse_order() -> None:
