@@ -473,7 +473,9 @@ def _holders() -> dict[str, tuple[Taint, types.ModuleType]]:
 
 @pytest.mark.parametrize("rule", list(_holders()))
 def test_each_way_of_holding_a_fake_taints_a_module(rule: str) -> None:
-    taint, holder = _holders()[rule]
+    # Every holder stays alive: a freed fake's id could be reused by the bystander's mock.
+    holders = _holders()
+    taint, holder = holders[rule]
     bystander = _module(
         "bystander", other=mock.MagicMock(), function=test_evict_all_removes_every_new_module
     )
