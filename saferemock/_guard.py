@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import gc
 import importlib.machinery
 import itertools
@@ -917,7 +918,7 @@ class Guard:
             bookkeeping=interval.bookkeeping,
             replaced=interval.replaced,
             entries=interval.entries,
-            builtins_library=self._builtins_library(changes),
+            builtins_library=functools.partial(self._builtins_library, changes),
             library_of=self._library_of,
             origin_of=self._origin_label,
             is_test_code=self._is_test_code,

@@ -69,8 +69,9 @@ class Context:
     """Names whose module put another object in its own place while being imported."""
     entries: set[int] = dataclasses.field(default_factory=set)
     """Ids of ``sys.path``-like entries a library added while being imported."""
-    builtins_library: str = ""
-    """The one installed package whose functions were added to ``builtins``, if one was."""
+    builtins_library: Callable[[], str] = lambda: ""
+    """The one installed package whose functions were added to ``builtins``, if one was
+    (asked only for a plain value added there: the interval's changes are read then)."""
     library_of: Callable[[object], str] = lambda value: ""
     """The installed package that defines a value's type or function, or ``""``."""
     origin_of: Callable[[object], str | None] = lambda value: None
@@ -332,7 +333,7 @@ class Builtins(Kind):
         if not library and old is MISSING and not callable(new):
             # A flag or constant added beside a library's functions (IPython's
             # __IPYTHON__ next to get_ipython) is that library's too.
-            library = context.builtins_library
+            library = context.builtins_library()
         if library:
             return Finding(subject, what, _library_fix(library, subject, "vars(builtins)"), library)
         if old is MISSING:
