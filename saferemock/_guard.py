@@ -648,8 +648,10 @@ class Guard:
         # Whether a module is swept, by its name and file (a test file's pattern match is
         # the costly part, and the answer never changes).
         self._sweepable_names: dict[tuple[str, str | None], bool] = {}
-        # Which test a line of a test file belongs to (the plugin knows the items).
+        # Which test a line of a test file belongs to, and a test's whole culprit (its
+        # file and saferemock_allow markers) from its id: the plugin knows the items.
         self.test_at: Callable[[str, int], Culprit | None] = lambda path, line: None
+        self.test_culprit: Callable[[str], Culprit | None] = lambda nodeid: None
         # Who is running: the plugin sets tests and files; project imports nest.
         self.current: Culprit = Culprit("session", "pytest_configure or pytest_sessionstart hooks")
         self._stack: list[Culprit] = []
@@ -1146,7 +1148,15 @@ class Guard:
         for slot, old, value in found:
             made_by = self._blame_value(value)
             if made_by is not None and made_by.phase == "fixture" and made_by in self._fixtures:
-                continue  # a longer-lived fixture's, held until its teardown
+                # A longer-lived fixture's, held until its teardown: the copy keeps the
+                # value before it, so that a later sweep looks again.
+                module, name = slot[1].obj, slot[2]
+                copy = swept[id(module)][1]
+                if old is MISSING:
+                    copy.pop(name, None)
+                else:
+                    copy[name] = old
+                continue
             blamed = made_by or culprit()
             context = Context(
                 phase=blamed.phase,
@@ -1166,12 +1176,14 @@ class Guard:
         """Who made ``value``: the culprit the guard saw make a mock, or the test whose
         body defines a function; None when it cannot be told."""
         origin = self.origins.origin(value)
-        if isinstance(origin, Culprit):
-            return origin
-        code = getattr(value, "__code__", None) if type(value) is types.FunctionType else None
-        if code is not None and self._is_test_file(code.co_filename):
-            return self.test_at(code.co_filename, code.co_firstlineno)
-        return None
+        if not isinstance(origin, Culprit):
+            code = getattr(value, "__code__", None) if type(value) is types.FunctionType else None
+            if code is None or not self._is_test_file(code.co_filename):
+                return None
+            origin = self.test_at(code.co_filename, code.co_firstlineno)
+        if origin is not None and origin.phase == "test":
+            return self.test_culprit(origin.name) or origin
+        return origin
 
     # -- judging ---------------------------------------------------------------------------
 

@@ -262,6 +262,9 @@ class _State:
         # the sweep of every module runs when a file ends, or after a test made mocks.
         self.last_file = ""
         self.made = 0
+        # The collected tests by id: a leak found after its test has ended still names
+        # the test's line and honours its saferemock_allow markers.
+        self.items: dict[str, Item] = {}
 
     @property
     def strict(self) -> bool:
@@ -328,6 +331,11 @@ class _State:
             return []
         return leaks
 
+    def test_culprit(self, nodeid: str) -> Culprit | None:
+        """The culprit of the collected test ``nodeid``, with its allow markers."""
+        item = self.items.get(nodeid)
+        return None if item is None else _test_culprit(item)
+
     def found(self, leaks: Iterable[Leak]) -> None:
         """Keep each leak once and, in warn mode, record it in pytest's warnings summary.
 
@@ -340,6 +348,9 @@ class _State:
             if key in self._seen:
                 continue
             self._seen.add(key)
+            item = self.items.get(leak.culprit) if leak.phase == "test" else None
+            if item is not None and self.mode == "warn":
+                leak = _with_location(leak, *_item_location(item))
             self.leaks.append(leak)
             # (pytest-xdist sets workerinput after the plugin has made this object.)
             if self.mode == "warn" and not hasattr(self.config, "workerinput"):
@@ -615,6 +626,8 @@ def pytest_collection_modifyitems(config: Config, items: list[Item]) -> None:
     state.found(state.check(_session_culprit(state, "collection hooks")))
     if state.guard is not None:
         state.guard.test_at = _test_lines(items)
+        state.items = {item.nodeid: item for item in items}
+        state.guard.test_culprit = state.test_culprit
     manager = config.pluginmanager
     if (
         state.guard is not None
@@ -797,15 +810,13 @@ def _test_culprit(item: Item) -> Culprit:
 def _after_test(state: _State, item: Item, report: TestReport) -> None:
     """The check after a test's teardown; strict mode fails its teardown report."""
     guard = state.guard
-    made = guard is not None and guard.origins.made != state.made
+    # Warn mode leaves a test's mock on another module to the sweep at the end of its
+    # file, which names the test that made it; strict mode must find it now, to undo it
+    # before the next test and fail this one.
+    made = state.strict and guard is not None and guard.origins.made != state.made
     leaks = state.check(lambda: _test_culprit(item), sweep=made)
     if not leaks:
         return
-    if state.mode == "warn":
-        path, line = _item_location(item)
-        leaks = [
-            _with_location(leak, path, line) if leak.phase == "test" else leak for leak in leaks
-        ]
     state.found(leaks)
     if not state.strict:
         return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -376,6 +377,68 @@ def test_leaks_made_by_hand_are_named_at_their_statement(pytester: pytest.Pytest
     ]
     # The conftest's sys.path entry is how many projects make themselves importable.
     assert "/nowhere/conftest" not in result.stdout.str()
+
+
+SWEPT = """\
+    import json
+    import shutil
+    import textwrap
+    from unittest.mock import Mock
+
+    import pytest
+
+
+    @pytest.fixture(scope="module")
+    def shared():
+        return Mock(name="shared")
+
+
+    @pytest.mark.saferemock_allow("json.dumps")
+    def test_allowed():
+        json.dumps = Mock()
+
+
+    def test_leaves_the_fixture_mock(shared):
+        shutil.which = shared
+
+
+    def test_leaves_its_own_mock():
+        textwrap.dedent = Mock()
+
+
+    def test_later():
+        pass
+    """
+SWEPT_LEAKS = [
+    "test_swept.py:9 (fixture 'shared'): shutil.which is a Mock; use "
+    "safemock.patch('shutil.which') instead, undone at teardown",
+    "test_swept.py::test_leaves_its_own_mock: textwrap.dedent is a Mock; use "
+    "safemock.patch('textwrap.dedent') instead, undone at teardown",
+]
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_a_mock_left_on_another_module_is_named_by_its_maker(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    # Found by the sweep at the end of the file in warn mode, after the test in strict
+    # mode: either way the test that made the mock is named, at its line, and its allow
+    # marker holds; a longer-lived fixture's mock left after its teardown is its leak.
+    pytester.makepyfile(test_swept=textwrap.dedent(SWEPT))
+    # In a subprocess: these leaks are real, and would reach this run in-process.
+    result = pytester.runpytest_subprocess(*QUIET, f"--saferemock-guard={mode}")
+    assert report(result) == SWEPT_LEAKS
+    if mode == "warn":
+        result.assert_outcomes(passed=4, warnings=2)
+        warning = (
+            f"  {pytester.path}/test_swept.py:23: SaferemockLeakWarning: saferemock: "
+            + SWEPT_LEAKS[1]
+        )
+        assert warning in result.stdout.lines
+    else:
+        result.assert_outcomes(passed=4, errors=1)
+        assert failures(result) == {"ERROR test_swept.py::test_leaves_its_own_mock"}
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 PACKAGE_LEAK = (
