@@ -18,10 +18,8 @@ import contextvars
 import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, final, overload
 from unittest import mock
-
-from typing_extensions import ParamSpec, final
 
 from saferemock._autospec import is_mock_like, reset_mock
 from saferemock._undo import (

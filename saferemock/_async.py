@@ -18,10 +18,8 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NoReturn, TypeAlias, Union
+from typing import Any, NoReturn, TypeAlias, Union, final
 from unittest import mock
-
-from typing_extensions import final
 
 from saferemock.exceptions import SequenceExhaustedError
 

@@ -28,10 +28,8 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 from unittest import mock
-
-from typing_extensions import final
 
 from saferemock._activation import Activation
 from saferemock._autospec import create_autospec, is_mock, is_mock_like

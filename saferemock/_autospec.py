@@ -40,10 +40,10 @@ import types
 import typing
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 from unittest import mock
 
-from typing_extensions import Self, final
+from typing_extensions import Self
 
 __all__ = ["create_autospec"]
 

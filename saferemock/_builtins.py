@@ -28,10 +28,8 @@ import pathlib
 import sys
 import types
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, final
 from unittest import mock
-
-from typing_extensions import final
 
 from saferemock._activation import Activation
 from saferemock._autospec import create_autospec

@@ -17,9 +17,7 @@ import functools
 import sys
 import types
 from collections.abc import Callable, Iterator
-from typing import Any
-
-from typing_extensions import final
+from typing import Any, final
 
 from saferemock._activation import Activation
 from saferemock._targets import suggest

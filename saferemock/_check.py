@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, final
 
 import pytest
-from typing_extensions import final
 
 from saferemock._guard import Leak
 

@@ -18,9 +18,7 @@ import os
 import sys
 import types
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any, Final, TypeAlias
-
-from typing_extensions import final
+from typing import Any, Final, TypeAlias, final
 
 from saferemock._activation import Activation
 from saferemock._builtins import (

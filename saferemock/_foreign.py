@@ -24,9 +24,7 @@ from __future__ import annotations
 import enum
 import sys
 import weakref
-from typing import Any, Final
-
-from typing_extensions import final
+from typing import Any, Final, final
 
 from saferemock._missing import MISSING
 from saferemock._mocklib import ACTIVE_PATCHES, loaded

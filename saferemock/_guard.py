@@ -25,7 +25,6 @@ would only make them fail.  This module never imports pytest.
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import functools
 import gc
 import importlib.machinery
@@ -36,9 +35,7 @@ import re
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Final
-
-from typing_extensions import final
+from typing import Any, Final, NamedTuple, final
 
 from saferemock._imports import ImportWatch
 from saferemock._kinds import (
@@ -103,8 +100,7 @@ def _exempt(run: Journal) -> bool:
 
 
 @final
-@dataclasses.dataclass(frozen=True)
-class Culprit:
+class Culprit(NamedTuple):
     """Whoever ran since the previous checkpoint: a conftest, a test file, a test, a fixture."""
 
     phase: str
@@ -128,8 +124,7 @@ class Culprit:
 
 
 @final
-@dataclasses.dataclass(frozen=True)
-class Leak:
+class Leak(NamedTuple):
     """One piece of global state a culprit left behind, with the fix to use instead."""
 
     culprit: str
@@ -157,12 +152,11 @@ class Leak:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, for pytest-xdist workers to send to the controller."""
-        return dataclasses.asdict(self)
+        return self._asdict()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Leak:
-        fields = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in fields})
+        return cls(**{key: value for key, value in data.items() if key in cls._fields})
 
 
 def allow_matches(patterns: Iterable[str], subject: str) -> bool:
@@ -818,7 +812,7 @@ class Guard:
         self._pending.extend(self.checkpoint(lambda: importer, restore=False))
         relpath = self._relpath(source)
         if self.current.path == source:
-            culprit = dataclasses.replace(self.current, module=name)  # its allow markers
+            culprit = self.current._replace(module=name)  # its allow markers
         elif os.path.basename(source) == "conftest.py":
             culprit = Culprit("conftest", relpath, path=source, relpath=relpath, module=name)
         elif self._is_test_file(source):
@@ -1367,7 +1361,7 @@ class Guard:
                 for path, relpath in culprit.search:
                     line = locate(path, kind.locate_as, key, exact=True)
                     if line:
-                        culprit = dataclasses.replace(culprit, path=path, relpath=relpath)
+                        culprit = culprit._replace(path=path, relpath=relpath)
                         break
         if culprit.phase == "test":
             where = culprit.name

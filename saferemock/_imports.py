@@ -21,14 +21,11 @@ on the test file that happened to import it first.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import sys
 import types
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
-
-from typing_extensions import final
+from typing import Any, Final, TypeVar, final
 
 from saferemock._undo import Journal
 
@@ -52,18 +49,20 @@ def as_import_machinery(func: _F) -> _F:
 
 
 @final
-@dataclasses.dataclass
 class Interval:
     """What the import system did between two checkpoints."""
 
-    imported: set[str] = dataclasses.field(default_factory=set)
-    """Names the import system loaded."""
-    bookkeeping: set[str] = dataclasses.field(default_factory=set)
-    """``sys.modules`` keys that appeared while a library was being imported."""
-    replaced: set[str] = dataclasses.field(default_factory=set)
-    """Names whose module put another object in its own place while being imported."""
-    entries: set[int] = dataclasses.field(default_factory=set)
-    """Ids of ``sys.path``-like entries a library added while being imported."""
+    __slots__ = ("bookkeeping", "entries", "imported", "replaced")
+
+    def __init__(self) -> None:
+        self.imported: set[str] = set()
+        """Names the import system loaded."""
+        self.bookkeeping: set[str] = set()
+        """``sys.modules`` keys that appeared while a library was being imported."""
+        self.replaced: set[str] = set()
+        """Names whose module put another object in its own place while being imported."""
+        self.entries: set[int] = set()
+        """Ids of ``sys.path``-like entries a library added while being imported."""
 
 
 def _lists() -> tuple[tuple[Any, ...], ...]:

@@ -15,14 +15,12 @@ what happened, and the fix.
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import os
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Final
-
-from typing_extensions import final
+from collections.abc import Set as AbstractSet
+from typing import Any, Final, NamedTuple, final
 
 from saferemock._missing import MISSING
 from saferemock._mocklib import ACTIVE_PATCHES, is_mock_type
@@ -43,8 +41,7 @@ __all__ = [
 
 
 @final
-@dataclasses.dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """What a kind says about one changed slot."""
 
     subject: str
@@ -56,18 +53,18 @@ class Finding:
     """The installed package that made the value, when it is not the test's doing."""
 
 
-@dataclasses.dataclass
-class Context:
+@final
+class Context(NamedTuple):
     """What the guard knows about the interval being judged."""
 
     phase: str
-    imported: set[str] = dataclasses.field(default_factory=set)
+    imported: AbstractSet[str] = frozenset()
     """Names the import system loaded in the interval, or is loading now."""
-    bookkeeping: set[str] = dataclasses.field(default_factory=set)
+    bookkeeping: AbstractSet[str] = frozenset()
     """``sys.modules`` keys that appeared while a library was being imported."""
-    replaced: set[str] = dataclasses.field(default_factory=set)
+    replaced: AbstractSet[str] = frozenset()
     """Names whose module put another object in its own place while being imported."""
-    entries: set[int] = dataclasses.field(default_factory=set)
+    entries: AbstractSet[int] = frozenset()
     """Ids of ``sys.path``-like entries a library added while being imported."""
     builtins_library: Callable[[], str] = lambda: ""
     """The one installed package whose functions were added to ``builtins``, if one was

@@ -12,9 +12,7 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import Iterator, Sequence
-from typing import Any, Final, overload
-
-from typing_extensions import final
+from typing import Any, Final, final, overload
 
 __all__ = ["ACTIVE_PATCHES", "is_mock_type", "loaded", "mock_class"]
 

@@ -32,10 +32,8 @@ import os
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, TypeAlias, cast, final
 from unittest import mock
-
-from typing_extensions import final
 
 from saferemock._activation import Activation
 from saferemock._imports import as_import_machinery

@@ -15,9 +15,7 @@ from __future__ import annotations
 import types
 import weakref
 from collections.abc import Callable
-from typing import Any
-
-from typing_extensions import final
+from typing import Any, final
 
 from saferemock._mocklib import is_mock_type, mock_class
 from saferemock._undo import Journal

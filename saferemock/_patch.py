@@ -15,10 +15,8 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, final, overload
 from unittest import mock
-
-from typing_extensions import final
 
 from saferemock._activation import Activation, stopall
 from saferemock._autospec import create_autospec, is_mock, is_mock_like

@@ -19,10 +19,10 @@ import inspect
 import textwrap
 import unittest
 from collections.abc import Callable
-from typing import Any, Concatenate, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, final
 from unittest import mock
 
-from typing_extensions import ParamSpec, Self, final
+from typing_extensions import Self
 
 from saferemock._activation import Activation
 from saferemock._async import (

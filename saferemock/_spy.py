@@ -25,9 +25,7 @@ import functools
 import inspect
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any
-
-from typing_extensions import final
+from typing import Any, final
 
 from saferemock._activation import Activation
 from saferemock._autospec import create_autospec, is_mock_like

@@ -31,10 +31,9 @@ import types
 import warnings
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, final
 
 import pytest
-from typing_extensions import final
 
 import saferemock
 from saferemock._check import LEAK_ONLY
