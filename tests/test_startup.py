@@ -43,6 +43,30 @@ def test_importing_the_package_imports_neither_until_a_name_is_used() -> None:
     assert _loaded_after("from saferemock import patch") == list(HEAVY)
 
 
+def test_pytest_loads_the_guards_modules_with_pythons_own_loader(pytester: pytest.Pytester) -> None:
+    # pytest marks an installed plugin's whole package for assertion rewriting, and its
+    # import hook reads each module back far more slowly than Python's own loader.
+    pytester.makepyfile(
+        test_loaders="""\
+        import sys
+
+
+        def test_loaders():
+            loaders = {
+                name: type(module.__loader__).__name__
+                for name, module in sys.modules.items()
+                if name.startswith("saferemock._")
+            }
+            assert loaders["saferemock._guard"] == "SourceFileLoader"
+            slow = {name for name, loader in loaders.items() if loader != "SourceFileLoader"}
+            assert slow == {"saferemock._unrewritten"}
+        """
+    )
+    # In a subprocess: this process imported saferemock long ago.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_the_guard_blames_a_mock_on_its_test_when_that_test_first_imports_unittest_mock(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
