@@ -45,7 +45,9 @@ def test_importing_the_package_imports_neither_until_a_name_is_used() -> None:
 
 def test_pytest_loads_the_guards_modules_with_pythons_own_loader(pytester: pytest.Pytester) -> None:
     # pytest marks an installed plugin's whole package for assertion rewriting, and its
-    # import hook reads each module back far more slowly than Python's own loader.
+    # import hook reads each module back far more slowly than Python's own loader.  (Only
+    # the module that stops it goes through the hook; pytest < 7.4 marks no editable
+    # install at all.)
     pytester.makepyfile(
         test_loaders="""\
         import sys
@@ -59,7 +61,7 @@ def test_pytest_loads_the_guards_modules_with_pythons_own_loader(pytester: pytes
             }
             assert loaders["saferemock._guard"] == "SourceFileLoader"
             slow = {name for name, loader in loaders.items() if loader != "SourceFileLoader"}
-            assert slow == {"saferemock._unrewritten"}
+            assert slow <= {"saferemock._unrewritten"}
         """
     )
     # In a subprocess: this process imported saferemock long ago.
