@@ -380,6 +380,10 @@ def _same_items(current: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
     )
 
 
+def _copy(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    return namespace.copy() if type(namespace) is dict else dict(namespace)
+
+
 def _gets(dicts: list[dict[str, Any]], key: str) -> list[object]:
     """``d.get(key)`` for every dict, in C."""
     return list(map(dict.get, dicts, itertools.repeat(key)))
@@ -424,15 +428,17 @@ class _State:
     )
 
     def __init__(self, guard: Guard) -> None:
-        self.modules: dict[str, Any] = dict(sys.modules)
-        self.builtins: dict[str, Any] = dict(vars(builtins))
-        self.environ_raw: dict[Any, Any] = dict(environ_raw())
+        # dict.copy(), several times faster than dict(d) for a dict with deleted entries,
+        # as sys.modules soon is; a class's copy is taken from the dict behind its proxy.
+        self.modules: dict[str, Any] = sys.modules.copy()
+        self.builtins: dict[str, Any] = vars(builtins).copy()
+        self.environ_raw: dict[Any, Any] = environ_raw().copy()
         self._environ: dict[str, str] | None = None
         self.lists = snapshot_lists()
         self.objects = snapshot_objects()
         self.patches: list[Any] = list(ACTIVE_PATCHES)
         self.runs = live_runs()
-        self.project = [dict(live) for live in guard._lives]
+        self.project = [_copy(namespace) for namespace in guard._dicts]
 
     @property
     def environ(self) -> dict[str, str]:
@@ -1123,7 +1129,7 @@ class Guard:
             namespace = vars(module)
             entry = swept.get(key)
             if entry is None or entry[0] is not module:
-                swept[key] = (module, dict(namespace))
+                swept[key] = (module, namespace.copy())
                 continue
             before = entry[1]
             if not _differs(namespace, before):
@@ -1132,7 +1138,7 @@ class Guard:
                 old = before.get(name, MISSING)
                 if old is not value and (is_mock(value) or self._is_test_code(value)):
                     found.append((("attr", _Ref(module), name), old, value))
-            swept[key] = (module, dict(namespace))
+            swept[key] = (module, namespace.copy())
         if every:
             for key in [key for key in swept if key not in current_ids]:
                 del swept[key]
@@ -1163,7 +1169,7 @@ class Guard:
             if plan and self.strict:
                 self._restore(plan, [])
                 module = slot[1].obj
-                swept[id(module)] = (module, dict(vars(module)))
+                swept[id(module)] = (module, vars(module).copy())
         return leaks
 
     def _blame_value(self, value: object) -> Culprit | None:
