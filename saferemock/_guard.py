@@ -461,7 +461,16 @@ class _Swept:
     C) can hold something new.
     """
 
-    __slots__ = ("files", "groups", "modules", "names", "other_ids", "others", "projects")
+    __slots__ = (
+        "files",
+        "groups",
+        "modules",
+        "names",
+        "other_ids",
+        "others",
+        "projects",
+        "recent",
+    )
 
     def __init__(self, guard: Guard, modules: Sequence[object]) -> None:
         self.modules = modules
@@ -469,6 +478,8 @@ class _Swept:
         self.others: list[dict[str, Any]] = []
         self.other_ids: list[int] = []
         self.groups: list[_SweptGroup] = []
+        # Ids of the modules the last sweep found changed.
+        self.recent: set[int] = set()
         self._add(guard, modules)
 
     def _add(self, guard: Guard, modules: Iterable[object]) -> None:
@@ -482,10 +493,10 @@ class _Swept:
             else:
                 self.others.append(vars(module))
                 self.other_ids.append(id(module))
-        for start in range(0, len(swept), _GROUP):
-            group = _SweptGroup(swept[start : start + _GROUP])
-            group.remember(guard)
-            self.groups.append(group)
+        self.groups.extend(
+            _SweptGroup.made(guard, swept[start : start + _GROUP])
+            for start in range(0, len(swept), _GROUP)
+        )
         self.names = _gets(self.others, "__name__")
         self.files = _gets(self.others, "__file__")
 
@@ -541,9 +552,7 @@ class _Swept:
                     continue
                 left = [module for module in group.modules if id(module) not in ids]
                 if left:
-                    group = _SweptGroup(left)
-                    group.remember(guard)
-                    groups.append(group)
+                    groups.append(_SweptGroup.made(guard, left))
             self.groups = groups
             kept = [index for index, key in enumerate(self.other_ids) if key not in ids]
             self.others = [self.others[index] for index in kept]
@@ -554,32 +563,80 @@ class _Swept:
         """The groups with a namespace that differs from its copy, in ``sys.modules`` order."""
         return [group for group in self.groups if group.changed()]
 
+    def regroup(self, guard: Guard, changed: list[_SweptGroup], touched: set[int]) -> None:
+        """Take in the copies the sweep made of the ``changed`` groups' ``touched`` modules.
+
+        A module that changed in this sweep and the one before it, alone or with one
+        other of its group, gets a group of its own: one whose namespace changes at every
+        test (pytest gives ``warnings`` a new ``filters`` list around each one) then
+        costs the next sweep a look at itself rather than at the 31 beside it.  A change
+        made once, or to many modules at a time (a fixture patching ``os`` in many), leaves
+        the group whole, so the groups do not crumble.
+        """
+        busy, self.recent = touched & self.recent, touched
+        regrouped = {id(group) for group in changed}
+        groups: list[_SweptGroup] = []
+        for group in self.groups:
+            if id(group) not in regrouped:
+                groups.append(group)
+                continue
+            moved = sum(id(module) in busy for module in group.modules)
+            if len(group.modules) == 1 or not 0 < moved <= _VOLATILE:
+                group.remember(guard)
+                groups.append(group)
+                continue
+            run: list[types.ModuleType] = []
+            for module in group.modules:
+                if id(module) in busy:
+                    groups.extend(_SweptGroup.made(guard, part) for part in (run, [module]) if part)
+                    run = []
+                else:
+                    run.append(module)
+            if run:
+                groups.append(_SweptGroup.made(guard, run))
+        self.groups = groups
+
 
 # How many modules _Swept compares at once: a changed group costs a per-module look at
 # each of them, a group more a Python loop step.
 _GROUP: Final = 32
+# How many changed modules a group gives up to groups of their own.
+_VOLATILE: Final = 2
 
 
 @final
 class _SweptGroup:
-    """Consecutive swept modules, their live namespaces and their copies' keys and values."""
+    """Consecutive swept modules, their live namespaces, and their copies' sizes and values.
 
-    __slots__ = ("keys", "live", "modules", "values")
+    A module's namespace can only hold the very values of its copy, in the same order and
+    the same number, with another key if its newest key was renamed (deleting a key and
+    adding one puts the new one last): a value already there, under a new name, which the
+    sweep lets pass.
+    """
+
+    __slots__ = ("live", "modules", "sizes", "values")
 
     def __init__(self, modules: list[types.ModuleType]) -> None:
         self.modules = modules
         self.live = [vars(module) for module in modules]
-        self.keys: list[str] = []
+        self.sizes: list[int] = []
         self.values: list[object] = []
 
+    @classmethod
+    def made(cls, guard: Guard, modules: list[types.ModuleType]) -> _SweptGroup:
+        """A group of ``modules`` that remembers their copies."""
+        group = cls(modules)
+        group.remember(guard)
+        return group
+
     def remember(self, guard: Guard) -> None:
-        """Take the keys and values of the modules' copies, as the last sweep left them."""
+        """Take the sizes and values of the modules' copies, as the last sweep left them."""
         copies = [guard._swept[id(module)][1] for module in self.modules]
-        self.keys = list(_chain(copies))
+        self.sizes = list(map(len, copies))
         self.values = _values(copies)
 
     def changed(self) -> bool:
-        return _differs(_values(self.live), self.values) or list(_chain(self.live)) != self.keys
+        return _differs(_values(self.live), self.values) or list(map(len, self.live)) != self.sizes
 
 
 @final
@@ -1095,9 +1152,12 @@ class Guard:
             # A module whose new name or file takes it out of the sweep needs the whole
             # one, which forgets it.
             if all(map(self._sweepable, some)):
+                swept = self._swept
+                touched = {
+                    id(module) for module in some if _differs(vars(module), swept[id(module)][1])
+                }
                 leaks = self._sweep([*some, *added], culprit, report=report, every=False)
-                for group in changed:
-                    group.remember(self)
+                last.regroup(self, changed, touched)
                 if gone or added:
                     for module in gone:
                         entry = self._swept.get(id(module))
