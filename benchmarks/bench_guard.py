@@ -22,13 +22,16 @@
    the same target, medians per call.  Target: no slower.
 
 Run: ``python benchmarks/bench_guard.py [--rounds N]`` (about a minute with the default 2;
-the ratios of a busy machine need 7 or more).
+the ratios of a busy machine need 7 or more).  ``--instructions 8`` instead runs suites of
+8 files once per configuration under valgrind's callgrind and prints the ratios of the
+instructions executed, which a busy machine does not change (about 15 minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -55,7 +58,7 @@ CONFIGS = {
 }
 
 
-def generate(root: Path, workload: str) -> Path:
+def generate(root: Path, workload: str, files: int = FILES) -> Path:
     """Write the ``workload`` suite under ``root``; return the directory of the vendored modules."""
     project = root / "project"
     app = project / "benchapp"
@@ -106,7 +109,7 @@ def generate(root: Path, workload: str) -> Path:
     (project / "conftest.py").write_text(conftest)
     (project / "pytest.ini").write_text("[pytest]\n")
     write_file = unit_file if workload == "unit" else patching_file
-    for number in range(FILES):
+    for number in range(files):
         (project / f"test_file{number}.py").write_text(write_file(number % APP_MODULES))
     (project / "test_zz_count.py").write_text(
         "import os, sys\n\n\ndef test_count():\n"
@@ -252,6 +255,14 @@ def patching_file(module: int) -> str:
     return "".join(lines)
 
 
+def _suite_env(project: Path, vendor: Path, count_file: Path) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(vendor), BENCH_COUNT_FILE=str(count_file))
+    env["PYTHONPYCACHEPREFIX"] = str(project.parent / "pycache")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
 def run_suite(project: Path, vendor: Path, extra: list[str], count_file: Path) -> float:
     """Run the suite in a subprocess; return the CPU time it used (user + system).
 
@@ -260,10 +271,7 @@ def run_suite(project: Path, vendor: Path, extra: list[str], count_file: Path) -
     (under a private prefix, never in the source tree) as in a normal installation, so
     compiling saferemock is not counted against it in every run.
     """
-    env = dict(os.environ, PYTHONPATH=str(vendor), BENCH_COUNT_FILE=str(count_file))
-    env["PYTHONPYCACHEPREFIX"] = str(project.parent / "pycache")
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.pop("PYTEST_ADDOPTS", None)
+    env = _suite_env(project, vendor, count_file)
     command = [sys.executable, "-m", "pytest", "-q", *PLUGINS_OFF, *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
@@ -317,6 +325,46 @@ def bench_suites(rounds: int) -> None:
         f"guard check after each test, in the unit suite's world: {checkpoint * 1e6:.1f} us, "
         f"{checkpoint * tests / base:.1%} of the plain run"
     )
+
+
+def count_instructions(files: int) -> None:
+    """The suites at ``files`` files each, run once per configuration under callgrind.
+
+    valgrind counts the instructions a run executes, which another process on the machine
+    does not change: the ratios are the same from one run to the next, where CPU times
+    swing by several percent.  (An instruction is not a fixed time, so they are a second
+    view, not a replacement.)  Slow: each run takes about fifty times its normal time.
+    """
+    with tempfile.TemporaryDirectory(prefix="saferemock-bench-") as tmp:
+        count_file = Path(tmp) / "count.txt"
+        print(
+            f"instructions of a whole run (startup included), {files * TESTS_PER_FILE + 1} tests:"
+        )
+        for workload in WORKLOADS:
+            root = Path(tmp) / workload
+            vendor = generate(root, workload, files)
+            project = root / "project"
+            env = _suite_env(project, vendor, count_file)
+            counts: dict[str, int] = {}
+            for name, extra in CONFIGS.items():
+                command = [sys.executable, "-m", "pytest", "-q", *PLUGINS_OFF, *extra]
+                subprocess.run(command, cwd=project, env=env, capture_output=True, check=True)
+                result = subprocess.run(
+                    ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                    cwd=project,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
+                found = re.search(r"refs:\s+([\d,]+)", result.stderr)
+                if result.returncode != 0 or found is None:
+                    print(result.stdout[-3000:], result.stderr[-3000:])
+                    raise SystemExit(f"the {workload} suite failed under {extra} and valgrind")
+                counts[name] = int(found.group(1).replace(",", ""))
+            base = counts["plain pytest"]
+            print(f"{workload}: {WORKLOADS[workload]}")
+            for name, count in counts.items():
+                print(f"  {name:<13} {count / 1e9:6.2f} G instructions   ratio {count / base:5.3f}")
 
 
 def time_checkpoint(project: Path, vendor: Path) -> float:
@@ -382,7 +430,16 @@ def bench_in_process() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        metavar="FILES",
+        help="count instructions with valgrind instead, on suites of FILES files (8 is enough)",
+    )
     args = parser.parse_args()
+    if args.instructions:
+        count_instructions(args.instructions)
+        return
     bench_suites(args.rounds)
     bench_in_process()
 
