@@ -262,6 +262,9 @@ class _State:
         # the sweep of every module runs when a file ends, or after a test made mocks.
         self.last_file = ""
         self.made = 0
+        # How many longer-lived fixtures were torn down, in all and when a test started.
+        self.released = 0
+        self.released_before = 0
         # The collected tests by id: a leak found after its test has ended still names
         # the test's line and honours its saferemock_allow markers.
         self.items: dict[str, Item] = {}
@@ -812,9 +815,13 @@ def _after_test(state: _State, item: Item, report: TestReport) -> None:
     guard = state.guard
     # Warn mode leaves a test's mock on another module to the sweep at the end of its
     # file, which names the test that made it; strict mode must find it now, to undo it
-    # before the next test and fail this one.
-    made = state.strict and guard is not None and guard.origins.made != state.made
-    leaks = state.check(lambda: _test_culprit(item), sweep=made)
+    # before the next test and fail this one, or the fixture torn down with it.
+    sweep = (
+        state.strict
+        and guard is not None
+        and (guard.origins.made != state.made or state.released != state.released_before)
+    )
+    leaks = state.check(lambda: _test_culprit(item), sweep=sweep)
     if not leaks:
         return
     state.found(leaks)
@@ -878,6 +885,7 @@ class _GuardHooks:
             state.last_file = filename
         guard.current = Culprit("test", nodeid)
         state.made = guard.origins.made
+        state.released_before = state.released
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
@@ -958,6 +966,7 @@ class _FixtureHolds:
         if entry is None or entry[0] is not fixturedef:
             return
         del holds[id(fixturedef)]
+        self.state.released += 1
         if self.state.guard is not None:
             self.state.guard.release(entry[1])
 
