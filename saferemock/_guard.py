@@ -52,6 +52,7 @@ from saferemock._kinds import (
 )
 from saferemock._locate import locate
 from saferemock._missing import MISSING
+from saferemock._mocklib import MOCK_MODULES
 from saferemock._origins import MockOrigins
 from saferemock._taint import Taint, mock_root
 from saferemock._undo import ROOT, Journal, drain_repairs, is_owned, read_attr
@@ -210,8 +211,8 @@ Slot = tuple[Any, ...]
 # A holder's value that any current value matches (patch.dict holds a whole mapping).
 _ANY: Final = object()
 
-# The import watch's token for the first import of unittest.mock, when the guard starts
-# noting who makes each mock (see MockOrigins.install).
+# The import watch's token for the first import of a mock library (unittest.mock, or
+# PyPI's mock), when the guard starts noting who makes its mocks (MockOrigins.install).
 _MOCK_LIBRARY: Final = object()
 
 
@@ -862,7 +863,7 @@ class Guard:
         return None
 
     def _enter_import(self, name: str) -> object:
-        if name == "unittest.mock" and not self.origins.installed:
+        if name in MOCK_MODULES:
             return _MOCK_LIBRARY
         if self.current.phase in ("test", "fixture"):
             # A test's imports are the test's: what it changes is judged when it ends.

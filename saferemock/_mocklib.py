@@ -14,7 +14,11 @@ import types
 from collections.abc import Iterator, Sequence
 from typing import Any, Final, final, overload
 
-__all__ = ["ACTIVE_PATCHES", "is_mock_type", "loaded", "mock_class"]
+__all__ = ["ACTIVE_PATCHES", "MOCK_MODULES", "is_mock_type", "loaded", "mock_bases", "mock_class"]
+
+MOCK_MODULES: Final = ("unittest.mock", "mock.mock")
+"""Where mock classes come from: the standard library, and its copy on PyPI (``mock``),
+which older suites still import (``import mock``; ``mock.Mock()``)."""
 
 # The module once it was seen fully imported: the first one stays, as it would have for
 # a module-level ``from unittest import mock``, whatever a test puts in sys.modules later.
@@ -40,10 +44,26 @@ def mock_class() -> type | None:
     return None if module is None else module.NonCallableMock
 
 
+def mock_bases() -> tuple[type, ...]:
+    """The ``NonCallableMock`` of each module of `MOCK_MODULES` imported so far."""
+    bases = []
+    for name in MOCK_MODULES:
+        module = loaded() if name == "unittest.mock" else sys.modules.get(name)
+        base = vars(module).get("NonCallableMock") if type(module) is types.ModuleType else None
+        if isinstance(base, type):
+            bases.append(base)
+    return tuple(bases)
+
+
 def is_mock_type(kind: type) -> bool:
     """Tell whether ``kind`` is a mock class (a mock's ``type()``, never its ``__class__``)."""
     base = mock_class()
-    return base is not None and issubclass(kind, base)
+    if base is not None and issubclass(kind, base):
+        return True
+    # The PyPI copy's mocks, only looked for when a class is not the standard library's.
+    copy = sys.modules.get("mock.mock")
+    other = vars(copy).get("NonCallableMock") if type(copy) is types.ModuleType else None
+    return isinstance(other, type) and issubclass(kind, other)
 
 
 @final

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, final
 
-from saferemock._mocklib import is_mock_type, mock_class
+from saferemock._mocklib import is_mock_type, mock_bases, mock_class
 from saferemock._undo import Journal
 
 __all__ = ["MockOrigins"]
@@ -39,25 +39,33 @@ class MockOrigins:
         >>> journal.close()
     """
 
-    __slots__ = ("_current", "_made", "installed", "made")
+    __slots__ = ("_current", "_hooked", "_made", "made")
 
     def __init__(self, current: Callable[[], object]) -> None:
         self._current = current
         self._made: weakref.WeakKeyDictionary[type, object] = weakref.WeakKeyDictionary()
         #: How many mocks were made so far: a cheap sign that a test made any.
         self.made = 0
-        self.installed = False
+        # The mock base classes whose __new__ notes origins (unittest.mock's, mock's).
+        self._hooked: list[type] = []
+
+    @property
+    def installed(self) -> bool:
+        """Whether ``unittest.mock``'s mocks are noted (the PyPI ``mock``'s may be too)."""
+        return mock_class() in self._hooked
 
     def install(self, journal: Journal) -> None:
         """Note the origin of every mock made from now on while ``journal`` is open.
 
-        Does nothing while ``unittest.mock`` is not imported (nothing can make a mock yet)
-        or once installed; call it again as soon as the import system has loaded
-        ``unittest.mock``, before the code that imported it runs on.
+        Does nothing while no mock library is imported (nothing can make a mock yet) or
+        for one already noted; call it again as soon as the import system has loaded
+        ``unittest.mock`` (or the PyPI ``mock``), before the code that imported it runs on.
         """
-        base = mock_class()
-        if base is None or self.installed:
-            return
+        for base in mock_bases():
+            if base not in self._hooked:
+                self._hook(base, journal)
+
+    def _hook(self, base: type, journal: Journal) -> None:
         real = base.__new__
 
         def __new__(cls: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -67,7 +75,7 @@ class MockOrigins:
             return instance
 
         journal.setattr(base, "__new__", staticmethod(__new__))
-        self.installed = True
+        self._hooked.append(base)
 
     def origin(self, value: object) -> object:
         """What ``current()`` said when ``value`` (a mock, or an autospecced function) was made."""

@@ -13,8 +13,10 @@ the leak.
 from __future__ import annotations
 
 import builtins
+import pathlib
 import sys
 import textwrap
+import unittest.mock
 from collections.abc import Iterator
 
 import pytest
@@ -443,6 +445,61 @@ def test_a_mock_left_on_another_module_is_named_by_its_maker(
             "ERROR test_swept.py::test_later",
         }
         assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+BACKPORT_TESTS = """\
+    import json
+
+    import mock
+    import pytest
+
+
+    @pytest.fixture
+    def hardware():
+        import sys
+
+        sys.modules["gpiod_line"] = mock.MagicMock()
+        yield
+
+
+    def test_leaves_a_mock_on_json():
+        json.loads = mock.Mock()
+
+
+    def test_with_hardware(hardware):
+        pass
+
+
+    def test_patched_properly():
+        with mock.patch("json.dumps"):
+            pass
+    """
+
+
+def test_the_pypi_copy_of_unittest_mock_makes_mocks_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Older suites import the PyPI package ``mock``, a copy of unittest.mock with classes
+    # of its own: its mocks are named, and blamed on whoever made them, as the stdlib's.
+    site = pytester.path / "lib" / "site-packages" / "mock"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("from mock.mock import *\n")
+    (site / "mock.py").write_text(pathlib.Path(unittest.mock.__file__).read_text())
+    monkeypatch.setenv("PYTHONPATH", str(site.parent))
+    pytester.makepyfile(test_backport=textwrap.dedent(BACKPORT_TESTS))
+    # In a subprocess: these leaks are real, and would reach this run in-process.
+    result = pytester.runpytest_subprocess(*QUIET, "--saferemock-guard=strict")
+    assert report(result) == [
+        "test_backport.py::test_leaves_a_mock_on_json: json.loads is a Mock; use "
+        "safemock.patch('json.loads') instead, undone at teardown",
+        "test_backport.py::test_with_hardware: sys.modules['gpiod_line'] is a MagicMock; use "
+        "safemock.fake_module_tree(['gpiod_line']) (or "
+        "@pytest.mark.fake_modules('gpiod_line')) instead, undone at teardown",
+    ]
+    assert failures(result) == {
+        "ERROR test_backport.py::test_leaves_a_mock_on_json",
+        "ERROR test_backport.py::test_with_hardware",
+    }
 
 
 PACKAGE_LEAK = (
