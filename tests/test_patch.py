@@ -890,6 +890,17 @@ def test_patch_multiple_undoes_the_attributes_before_one_that_fails() -> None:
     snap.assert_unchanged()
 
 
+def test_patch_multiple_that_fails_half_way_raises_its_own_error_not_the_unused_check() -> None:
+    snap = Snapshot(patchtargets)
+    with pytest.raises(sm.TargetAttributeError) as info:
+        sm.patch.multiple(patchtargets, greet=sm.DEFAULT, gret=sm.DEFAULT, require_use=True).start()
+    assert str(info.value) == (
+        "module 'patchtargets' has no attribute 'gret'; did you mean 'greet'? Pass "
+        "create=True to add it."
+    )
+    snap.assert_unchanged()
+
+
 def test_patch_multiple_as_a_decorator_passes_the_mocks_by_keyword() -> None:
     @sm.patch.multiple(patchtargets, greet=sm.DEFAULT, CONSTANT=1)
     @sm.patch("patchtargets.fetch")
