@@ -346,8 +346,11 @@ def test_a_with_block_entered_in_another_context_is_ended_by_its_exit() -> None:
     # elsewhere, never a start() of it.
     p = sm.patch("patchtargets.CONSTANT")
     started = p.start()
-    entered = contextvars.copy_context().run(p.__enter__)
-    assert patchtargets.CONSTANT is entered
+    first = contextvars.copy_context().run(p.__enter__)
+    second = contextvars.copy_context().run(p.__enter__)
+    assert patchtargets.CONSTANT is second
+    p.__exit__(None, None, None)
+    assert patchtargets.CONSTANT is first
     p.__exit__(None, None, None)
     assert patchtargets.CONSTANT is started
     p.stop()
