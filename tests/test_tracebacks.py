@@ -67,6 +67,14 @@ def test_misspelt_decorator(dump_s):
     pass
 
 
+def test_malformed_target():
+    sm.patch("json")
+
+
+def test_spy_on_a_misspelt_module(safemock):
+    safemock.spy("jsonn.dumps")
+
+
 def test_unused_with_block():
     with sm.patch("json.dumps", require_use=True):
         pass
@@ -134,7 +142,7 @@ def _raising_line(location: str) -> str:
 def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style: str) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest(*QUIET, f"--tb={style}")
-    result.assert_outcomes(passed=2, failed=12, errors=2)
+    result.assert_outcomes(passed=2, failed=14, errors=2)
     lines = result.stdout.lines
     if SHOWS_ALL_HIDDEN_LAST_FRAME:
         sections = _sections(lines)
@@ -158,6 +166,8 @@ def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style
         'with sm.patch("json.dump_s"):',
         'sm.patch("json.dump_s").start()',
         'sm.patch("json.dumps").stop()',
+        'sm.patch("json")',
+        'safemock.spy("jsonn.dumps")',
         "sm.stopall()",
         'safemock.patch("json.dumps")',
         "safemock.stop(object())",
