@@ -249,6 +249,13 @@ def test_a_journal_without_an_activation_is_named_by_its_holder_or_else_its_kind
     assert Journal(kind="safemock", holder="fixture 'safemock'").describe() == "fixture 'safemock'"
 
 
+def test_a_journal_shows_its_kind_its_owner_and_whether_it_is_open() -> None:
+    journal = Journal(kind="safemock", holder="fixture 'safemock'")
+    assert repr(journal) == "<Journal safemock fixture 'safemock' open>"
+    journal.close()
+    assert repr(journal) == "<Journal safemock fixture 'safemock' closed>"
+
+
 def test_undo_runs_in_reverse_order() -> None:
     order: list[str] = []
     journal = Journal()
