@@ -76,7 +76,7 @@ class Activation(Generic[T]):
         """
         return [value] if is_mock_like(value) else []
 
-    def reset(self, value: T, *, return_value: bool = False, side_effect: bool = False) -> None:
+    def reset(self, value: T, *, return_value: bool, side_effect: bool) -> None:
         """Reset the mocks of one activation that yielded ``value``, keeping what it works by.
 
         A primitive whose mock works through its ``side_effect`` (``fake_open``, a spy)

@@ -572,7 +572,7 @@ class FakeOpen(Activation[Any]):
         install_builtin(journal, "open", fake, consumer)
         return fake
 
-    def reset(self, value: Any, *, return_value: bool = False, side_effect: bool = False) -> None:
+    def reset(self, value: Any, *, return_value: bool, side_effect: bool) -> None:
         super().reset(value, return_value=return_value, side_effect=side_effect)
         if side_effect:
             # The files are the fake's behaviour: a reset forgets calls, not files.

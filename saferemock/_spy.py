@@ -304,7 +304,7 @@ class Spy(Activation[Any]):
         self._records.pop(id(journal.value), None)
         super().closed(journal)
 
-    def reset(self, value: Any, *, return_value: bool = False, side_effect: bool = False) -> None:
+    def reset(self, value: Any, *, return_value: bool, side_effect: bool) -> None:
         super().reset(value, return_value=return_value, side_effect=side_effect)
         record = self._records[id(value)]
         if side_effect:

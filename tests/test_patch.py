@@ -411,6 +411,22 @@ def test_a_misspelled_submodule_not_imported_yet_is_suggested(
     assert "modpkgs.plain" not in sys.modules
 
 
+def test_a_value_shadowing_its_submodule_gets_suggestions_from_its_attributes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As a package doing "from .version import version": the attribute is a str, with no
+    # __dict__, while the submodule is still in sys.modules.
+    import modpkgs.plain
+
+    monkeypatch.setattr(modpkgs, "plain", "1.0")
+    with pytest.raises(sm.TargetImportError) as info:
+        sm.patch("modpkgs.plain.uper.x").start()
+    assert str(info.value) == (
+        "Cannot resolve 'modpkgs.plain.uper.x': 'str' object has no attribute or submodule "
+        "'uper'; did you mean 'upper'?"
+    )
+
+
 def test_import_errors_inside_the_target_module_propagate(tmp_path: Any) -> None:
     (tmp_path / "broken_target_mod.py").write_text("import not_a_real_dependency_xyz\n")
     with sm.patch.object(__import__("sys"), "path", new=[str(tmp_path), *__import__("sys").path]):
@@ -883,6 +899,17 @@ def test_patch_multiple_undoes_the_attributes_before_one_that_fails() -> None:
     snap = Snapshot(patchtargets)
     with pytest.raises(sm.TargetAttributeError) as info:
         sm.patch.multiple(patchtargets, greet=sm.DEFAULT, gret=sm.DEFAULT).start()
+    assert str(info.value) == (
+        "module 'patchtargets' has no attribute 'gret'; did you mean 'greet'? Pass "
+        "create=True to add it."
+    )
+    snap.assert_unchanged()
+
+
+def test_patch_multiple_that_fails_half_way_raises_its_own_error_not_the_unused_check() -> None:
+    snap = Snapshot(patchtargets)
+    with pytest.raises(sm.TargetAttributeError) as info:
+        sm.patch.multiple(patchtargets, greet=sm.DEFAULT, gret=sm.DEFAULT, require_use=True).start()
     assert str(info.value) == (
         "module 'patchtargets' has no attribute 'gret'; did you mean 'greet'? Pass "
         "create=True to add it."

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import gc
 import json
 import re
+import weakref
 from typing import Any
 from unittest import mock
 
@@ -150,6 +153,23 @@ def test_a_scope_reports_each_failed_stop_under_its_own_name() -> None:
         UNUSED.format("json.dumps"),
         UNUSED.format("json.loads"),
     ]
+
+
+def test_a_scope_names_a_suspended_decorated_generator_by_its_decorator() -> None:
+    @sm.patch("json.dumps", require_use=True)
+    def steps(dumps: Any) -> Any:
+        yield
+
+    with pytest.raises(sm.UndoError) as info, sm.scope():
+        sm.patch("json.loads", require_use=True).start()
+        running = steps()
+        next(running)
+    assert info.value.steps == ["stopping decorator", "stopping the patch of 'json.loads'"]
+    assert [str(error) for error in info.value.errors] == [
+        UNUSED.format("json.dumps"),
+        UNUSED.format("json.loads"),
+    ]
+    running.close()
 
 
 def test_stopping_the_older_of_two_runs_leaves_the_object_inactive_at_the_end() -> None:
@@ -318,3 +338,54 @@ def test_with_block_exit_is_quiet_when_a_scope_already_stopped_it() -> None:
         outer.stop()
         assert patchtargets.CONSTANT == 42
     assert not p.active
+
+
+def test_a_with_block_entered_in_another_context_is_ended_by_its_exit() -> None:
+    # An async fixture's setup and teardown can run in different tasks: the exit finds
+    # no with block of its own context and ends the newest one this object entered
+    # elsewhere, never a start() of it.
+    p = sm.patch("patchtargets.CONSTANT")
+    started = p.start()
+    first = contextvars.copy_context().run(p.__enter__)
+    second = contextvars.copy_context().run(p.__enter__)
+    assert patchtargets.CONSTANT is second
+    p.__exit__(None, None, None)
+    assert patchtargets.CONSTANT is first
+    p.__exit__(None, None, None)
+    assert patchtargets.CONSTANT is started
+    p.stop()
+    assert patchtargets.CONSTANT == 42
+    assert not p.active
+
+
+def test_each_context_exits_its_own_with_blocks_even_out_of_order() -> None:
+    # Two tasks entering the same two patch objects, each leaving the outer block while
+    # its inner one is still open: every exit ends the run its own context entered.
+    p = sm.patch("patchtargets.CONSTANT")
+    q = sm.patch("patchtargets.greet")
+    original = patchtargets.greet
+    other = contextvars.copy_context()
+    p.__enter__()
+    theirs_p = other.run(p.__enter__)
+    q.__enter__()
+    theirs_q = other.run(q.__enter__)
+    p.__exit__(None, None, None)
+    assert patchtargets.CONSTANT is theirs_p
+    q.__exit__(None, None, None)
+    assert patchtargets.greet is theirs_q
+    other.run(p.__exit__, None, None, None)
+    other.run(q.__exit__, None, None, None)
+    assert patchtargets.CONSTANT == 42
+    assert patchtargets.greet is original
+    assert not p.active
+    assert not q.active
+
+
+def test_a_scope_that_ended_is_not_kept_alive_by_its_context() -> None:
+    ended = sm.scope()
+    with ended:
+        pass
+    gone = weakref.ref(ended)
+    del ended
+    gc.collect()
+    assert gone() is None

@@ -49,6 +49,32 @@ def test_misspelt_module(safemock):
     safemock.patch("jsonn.dumps")
 
 
+def test_misspelt_with_block():
+    with sm.patch("json.dump_s"):
+        pass
+
+
+def test_misspelt_start():
+    sm.patch("json.dump_s").start()
+
+
+def test_stop_before_start():
+    sm.patch("json.dumps").stop()
+
+
+@sm.patch("json.dump_s")
+def test_misspelt_decorator(dump_s):
+    pass
+
+
+def test_malformed_target():
+    sm.patch("json")
+
+
+def test_spy_on_a_misspelt_module(safemock):
+    safemock.spy("jsonn.dumps")
+
+
 def test_unused_with_block():
     with sm.patch("json.dumps", require_use=True):
         pass
@@ -85,6 +111,7 @@ ALL_HIDDEN = (
     "test_unused_in_the_fixture",
     "test_two_unused_in_the_fixture",
     "test_unused_decorator",
+    "test_misspelt_decorator",
 )
 PYTEST = tuple(int(part) for part in pytest.__version__.split(".")[:2])
 SHOWS_ALL_HIDDEN_LAST_FRAME = PYTEST < (7, 4)
@@ -115,7 +142,7 @@ def _raising_line(location: str) -> str:
 def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style: str) -> None:
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest(*QUIET, f"--tb={style}")
-    result.assert_outcomes(passed=2, failed=8, errors=2)
+    result.assert_outcomes(passed=2, failed=14, errors=2)
     lines = result.stdout.lines
     if SHOWS_ALL_HIDDEN_LAST_FRAME:
         sections = _sections(lines)
@@ -136,6 +163,11 @@ def test_no_failure_prints_a_line_of_saferemock(pytester: pytest.Pytester, style
         'safemock.patch("json.dump_s")',
         'safemock.patch("jsonn.dumps")',
         'with sm.patch("json.dumps", require_use=True):',
+        'with sm.patch("json.dump_s"):',
+        'sm.patch("json.dump_s").start()',
+        'sm.patch("json.dumps").stop()',
+        'sm.patch("json")',
+        'safemock.spy("jsonn.dumps")',
         "sm.stopall()",
         'safemock.patch("json.dumps")',
         "safemock.stop(object())",

@@ -15,7 +15,7 @@ from statecheck import Snapshot, active_changes
 
 import saferemock as sm
 from saferemock._missing import MISSING
-from saferemock._undo import Journal, read_attr
+from saferemock._undo import Journal, drain_repairs, read_attr, repair
 
 
 class Parent:
@@ -249,6 +249,13 @@ def test_a_journal_without_an_activation_is_named_by_its_holder_or_else_its_kind
     assert Journal(kind="safemock", holder="fixture 'safemock'").describe() == "fixture 'safemock'"
 
 
+def test_a_journal_shows_its_kind_its_owner_and_whether_it_is_open() -> None:
+    journal = Journal(kind="safemock", holder="fixture 'safemock'")
+    assert repr(journal) == "<Journal safemock fixture 'safemock' open>"
+    journal.close()
+    assert repr(journal) == "<Journal safemock fixture 'safemock' closed>"
+
+
 def test_undo_runs_in_reverse_order() -> None:
     order: list[str] = []
     journal = Journal()
@@ -443,3 +450,30 @@ def test_commit_makes_changes_final_and_leaves_the_stacks() -> None:
     # so, as for any value written by code it does not know, its own prior comes back.
     below.undo()
     assert data["slot"] == "original"
+
+
+def _dead_mock_after_a_foreign_write(owner: types.SimpleNamespace) -> object:
+    """Patch ``owner.x`` while other code writes it: the stop restores it and watches the slot."""
+    patch = sm.patch.object(owner, "x")
+    mocked = patch.start()
+    owner.x = "written by the code under test"
+    patch.stop()
+    assert owner.x == "original"
+    return mocked
+
+
+def test_only_the_newest_hundred_dead_values_are_watched_and_kept_for_the_report() -> None:
+    drain_repairs()
+    owners = [types.SimpleNamespace(x="original") for _ in range(102)]
+    dead = [_dead_mock_after_a_foreign_write(owner) for owner in owners]
+    # An invisible patcher of each slot ends and puts back what it saw: our dead mock.
+    for owner, mocked in zip(owners, dead, strict=True):
+        owner.x = mocked
+    made = repair()
+    assert [change.owner for change in made] == owners[2:]
+    assert [owner.x for owner in owners[2:]] == ["original"] * 100
+    assert [owner.x for owner in owners[:2]] == dead[:2]
+    late = types.SimpleNamespace(x="original")
+    late.x = _dead_mock_after_a_foreign_write(late)
+    assert [change.owner for change in drain_repairs()] == [*owners[3:], late]
+    assert late.x == "original"
