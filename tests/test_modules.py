@@ -443,10 +443,15 @@ def _module(name: str, **attributes: Any) -> types.ModuleType:
     return module
 
 
-def _holders() -> dict[str, tuple[Taint, types.ModuleType]]:
-    """One module per way of holding a fake, with the taint that should take it."""
+def _holders(alive: list[object]) -> dict[str, tuple[Taint, types.ModuleType]]:
+    """One module per way of holding a fake, with the taint that should take it.
+
+    The taints hold ids only: what they name is put in ``alive``, so that no object made
+    later (a bystander module) can get the id of a freed one.
+    """
     fake = mock.MagicMock()
     evicted = _module("evicted")
+    alive += [fake, evicted]
     exec("def function(): pass\nclass Defined: pass", vars(evicted))
 
     def tainted() -> Taint:
@@ -459,6 +464,7 @@ def _holders() -> dict[str, tuple[Taint, types.ModuleType]]:
 
     Body.__module__ = "class_body"
     autospecced = mock.create_autospec(lambda: None)
+    alive.append(autospecced)
     package = _module("package", sub=_module("package.sub"), client=fake)
     return {
         "child mock": (tainted(), _module("child", client=fake.Client.return_value)),
@@ -471,10 +477,12 @@ def _holders() -> dict[str, tuple[Taint, types.ModuleType]]:
     }
 
 
-@pytest.mark.parametrize("rule", list(_holders()))
+@pytest.mark.parametrize("rule", list(_holders([])))
 def test_each_way_of_holding_a_fake_taints_a_module(rule: str) -> None:
-    # Every holder stays alive: a freed fake's id could be reused by the bystander's mock.
-    holders = _holders()
+    # Every holder and everything a taint names stays alive: a freed object's id could be
+    # reused by the bystander or its mock.
+    alive: list[object] = []
+    holders = _holders(alive)
     taint, holder = holders[rule]
     bystander = _module(
         "bystander", other=mock.MagicMock(), function=test_evict_all_removes_every_new_module
