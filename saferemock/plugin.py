@@ -255,7 +255,7 @@ class _State:
         self.holds: dict[int, tuple[object, Any]] = {}
         self.journal = Journal()
         self.fakes: SafeMock | None = None
-        self._patterns = [str(p) for p in config.getini("python_files")]
+        self._is_test_name = _test_file_matcher([str(p) for p in config.getini("python_files")])
         self._rootpath = config.rootpath
         self._seen: set[tuple[str, str]] = set()
         # The file of the previous test, and how many mocks existed when a test started:
@@ -280,16 +280,7 @@ class _State:
             return str(path)
 
     def is_test_file(self, filename: str) -> bool:
-        base = os.path.basename(filename)
-        if base == "conftest.py":
-            return True
-        for pattern in self._patterns:
-            if os.sep in pattern or "/" in pattern:
-                if fnmatch.fnmatch(filename.replace(os.sep, "/"), "*" + pattern):
-                    return True
-            elif fnmatch.fnmatch(base, pattern):
-                return True
-        return False
+        return self._is_test_name(filename)
 
     def close(self) -> None:
         errors: list[BaseException] = []
@@ -392,6 +383,30 @@ class _State:
             return ""
         who = "the collection of this test's file or one of its conftests"
         return _STRICT_HEADER.format(who=who) + "".join(f"  {line}\n" for line in lines)
+
+
+def _test_file_matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """A test for "is this a test file or a conftest", by the ``python_files`` patterns.
+
+    A pattern with a slash matches the end of the whole path, any other the file's name,
+    as fnmatch would; the guard asks about every module's file, so the patterns are
+    compiled into one expression for each of the two.
+    """
+
+    def compiled(parts: list[str]) -> Callable[[str], object]:
+        if not parts:
+            return lambda text: None
+        return re.compile("|".join(fnmatch.translate(os.path.normcase(part)) for part in parts)).match
+
+    by_path = compiled(["*" + p for p in patterns if os.sep in p or "/" in p])
+    by_name = compiled(["conftest.py", *(p for p in patterns if not (os.sep in p or "/" in p))])
+
+    def is_test_file(filename: str) -> bool:
+        if by_name(os.path.normcase(os.path.basename(filename))) is not None:
+            return True
+        return by_path(os.path.normcase(filename.replace(os.sep, "/"))) is not None
+
+    return is_test_file
 
 
 def _state(config: Config) -> _State | None:

@@ -768,3 +768,56 @@ def test_a_rootdir_that_is_a_package_blames_its_test_package_init(
         "block, a decorator, or request.addfinalizer(patcher.stop)), or use the safemock "
         "fixture, which undoes it at teardown"
     ]
+
+
+def test_test_files_are_told_by_the_projects_python_files_patterns(
+    pytester: pytest.Pytester,
+) -> None:
+    # A function from a file that python_files makes a test file is a test's leak; the
+    # same function from a helper module is the project's own business.
+    pytester.makeini("[pytest]\npython_files = check_*.py specs/*_spec.py\n")
+    write(
+        pytester,
+        {
+            "helpers": """\
+                def quiet(*args, **kwargs):
+                    return ""
+                """,
+            "check_names": """\
+                import json
+
+
+                def test_left_a_function_by_name():
+                    def fake_dumps(*args, **kwargs):
+                        return ""
+
+                    json.dumps = fake_dumps
+                """,
+            "specs/login_spec": """\
+                import json
+
+                import helpers
+
+
+                def test_left_a_function_by_path():
+                    def fake_loads(*args, **kwargs):
+                        return {}
+
+                    json.loads = fake_loads
+
+
+                def test_left_a_helper():
+                    json.load = helpers.quiet
+                """,
+        },
+    )
+    result = pytester.runpytest_subprocess(*QUIET, "--saferemock-guard=warn")
+    result.assert_outcomes(passed=3)
+    assert report(result) == [
+        "check_names.py::test_left_a_function_by_name: json.dumps is the function "
+        "'test_left_a_function_by_name.<locals>.fake_dumps' from a test file; use "
+        "safemock.patch('json.dumps', new=...) instead, undone at teardown",
+        "specs/login_spec.py::test_left_a_function_by_path: json.loads is the function "
+        "'test_left_a_function_by_path.<locals>.fake_loads' from a test file; use "
+        "safemock.patch('json.loads', new=...) instead, undone at teardown",
+    ]
