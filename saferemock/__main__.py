@@ -164,7 +164,13 @@ def check(args: Sequence[str], out: TextIO) -> int:
     if not failures and not lines:
         failures.append(f"pytest reported a failure (exit status {status})")
     verdict = " and ".join(failures)
-    if lines:
+    if lines and any(leak.kept or leak.late for leak in run.leaks):
+        verdict += (
+            f"{', and ' if verdict else ''}{leaks}; the leaks of tests, fixtures and test "
+            "files were undone right after their culprit, which failed, unless the line "
+            "says otherwise."
+        )
+    elif lines:
         verdict += (
             f"{', and ' if verdict else ''}{leaks}; each leak was undone right after its "
             "culprit, which failed, so every other test ran in a clean world."

@@ -141,11 +141,19 @@ class Leak(NamedTuple):
     line: int = 0
     kept: str = ""
     """Why strict mode left it in place, or ``""``."""
+    late: bool = False
+    """Strict mode undid it only when the culprit's file or the run ended, too late to
+    fail the culprit."""
 
     def report_line(self) -> str:
         """The line of the terminal report and of ``saferemock check``."""
-        kept = f" ({self.kept})" if self.kept else ""
-        return f"{self.where}: {self.what}; {self.fix}{kept}"
+        if self.kept:
+            why = f" ({self.kept})"
+        elif self.late:
+            why = " (strict mode undid it when the file ended; the test was not failed)"
+        else:
+            why = ""
+        return f"{self.where}: {self.what}; {self.fix}{why}"
 
     def sort_key(self) -> tuple[int, str, int, str, str]:
         """Phase (conftests first), then culprit and line, so a report reads top-down."""

@@ -325,6 +325,13 @@ class _State:
             return []
         return leaks
 
+    def late(self, leaks: list[Leak]) -> list[Leak]:
+        """Mark what strict mode undid only when a file or the run ended: its culprit
+        passed before anyone knew (a test's function left on an installed module)."""
+        if not self.strict:
+            return leaks
+        return [leak if leak.kept else leak._replace(late=True) for leak in leaks]
+
     def test_culprit(self, nodeid: str) -> Culprit | None:
         """The culprit of the collected test ``nodeid``, with its allow markers."""
         item = self.items.get(nodeid)
@@ -396,7 +403,9 @@ def _test_file_matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
     def compiled(parts: list[str]) -> Callable[[str], object]:
         if not parts:
             return lambda text: None
-        return re.compile("|".join(fnmatch.translate(os.path.normcase(part)) for part in parts)).match
+        return re.compile(
+            "|".join(fnmatch.translate(os.path.normcase(part)) for part in parts)
+        ).match
 
     by_path = compiled(["*" + p for p in patterns if os.sep in p or "/" in p])
     by_name = compiled(["conftest.py", *(p for p in patterns if not (os.sep in p or "/" in p))])
@@ -896,7 +905,8 @@ class _GuardHooks:
             if state.last_file:
                 # The previous file ended: look at every module's attributes once more.
                 previous = state.last_file
-                state.found(guard.sweep(lambda: Culprit("collection", previous, relpath=previous)))
+                leaks = guard.sweep(lambda: Culprit("collection", previous, relpath=previous))
+                state.found(state.late(leaks))
             state.last_file = filename
         guard.current = Culprit("test", nodeid)
         state.made = guard.origins.made
@@ -998,7 +1008,8 @@ def pytest_sessionfinish(session: Session) -> None:
     state = _state(config)
     if state is None:
         return
-    state.found(state.check(_session_culprit(state, "hooks after the last test"), sweep=True))
+    leaks = state.check(_session_culprit(state, "hooks after the last test"), sweep=True)
+    state.found(state.late(leaks))
     workeroutput = getattr(config, "workeroutput", None)
     if isinstance(workeroutput, dict):
         workeroutput[_WORKER_KEY] = [leak.to_dict() for leak in state.leaks]
@@ -1033,15 +1044,25 @@ def pytest_terminal_summary(terminalreporter: Any, config: Config) -> None:
         terminalreporter.write_line(line)
     if state.strict:
         kept = any(leak.kept for leak in state.leaks)
-        terminalreporter.write_line(
-            "(strict mode: each leak was undone right after its culprit, which failed; "
-            "every other test ran in a clean world)"
-            if not kept
-            else "(strict mode: the leaks of tests, fixtures and test files were undone right "
-            "after their culprit, which failed; what conftests, project modules and libraries "
-            "set up was left in place, as each line says; the run fails until they are fixed "
-            "or accepted)"
-        )
+        if any(leak.late for leak in state.leaks):
+            text = (
+                "(strict mode: the leaks of tests, fixtures and test files were undone "
+                "right after their culprit, which failed, unless the line says otherwise; "
+                "the run fails until they are fixed or accepted)"
+            )
+        elif kept:
+            text = (
+                "(strict mode: the leaks of tests, fixtures and test files were undone right "
+                "after their culprit, which failed; what conftests, project modules and "
+                "libraries set up was left in place, as each line says; the run fails until "
+                "they are fixed or accepted)"
+            )
+        else:
+            text = (
+                "(strict mode: each leak was undone right after its culprit, which failed; "
+                "every other test ran in a clean world)"
+            )
+        terminalreporter.write_line(text)
     else:
         terminalreporter.write_line(
             "(warn mode: nothing was restored and no outcome changed; run "

@@ -301,3 +301,67 @@ def test_command_line_usage(argv: list[str], status: int, output: str) -> None:
     out = io.StringIO()
     assert main(argv, out) == status
     assert out.getvalue() == output
+
+
+LATE = """\
+import json
+
+
+def test_leaves_a_function():
+    def fake_dumps(*args, **kwargs):
+        return ""
+
+    json.dumps = fake_dumps
+
+
+def test_runs_after_it():
+    pass
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_a_leak_found_when_its_file_ended_does_not_claim_its_test_failed(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    # No mock made, so no sweep right after the test: the one at the file's end finds the
+    # function, names its test, undoes it, and says the test was not failed.
+    pytester.makepyfile(test_late=LATE)
+    result = check(pytester, *workers)
+    assert result.ret == 1
+    result.assert_outcomes(passed=2)
+    assert report(result) == [
+        "saferemock check: pollution report",
+        "  test_late.py::test_leaves_a_function: json.dumps is the function "
+        "'test_leaves_a_function.<locals>.fake_dumps' from a test file; use "
+        "safemock.patch('json.dumps', new=...) instead, undone at teardown (strict mode "
+        "undid it when the file ended; the test was not failed)",
+        "saferemock check: FAILED: 1 leak from 1 culprit; the leaks of tests, fixtures and "
+        "test files were undone right after their culprit, which failed, unless the line "
+        "says otherwise.",
+    ]
+
+
+def test_the_verdict_does_not_claim_a_clean_world_when_a_leak_was_left_in_place(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """\
+        import sys
+        from unittest.mock import MagicMock
+
+        sys.modules["fancyhw"] = MagicMock()
+        """
+    )
+    pytester.makepyfile(test_uses_it="def test_it():\n    import fancyhw\n")
+    result = check(pytester)
+    assert result.ret == 1
+    lines = report(result)
+    assert lines[1].endswith(
+        "(strict mode left it in place: the rest of the run may depend on it, so undoing it "
+        "would only make later tests fail)"
+    )
+    assert lines[2:] == [
+        "saferemock check: FAILED: 1 leak from 1 culprit; the leaks of tests, fixtures and "
+        "test files were undone right after their culprit, which failed, unless the line "
+        "says otherwise.",
+    ]

@@ -821,3 +821,52 @@ def test_test_files_are_told_by_the_projects_python_files_patterns(
         "'test_left_a_function_by_path.<locals>.fake_loads' from a test file; use "
         "safemock.patch('json.loads', new=...) instead, undone at teardown",
     ]
+
+
+def test_strict_mode_says_which_leaks_it_undid_too_late_to_fail_their_test(
+    pytester: pytest.Pytester,
+) -> None:
+    write(
+        pytester,
+        {
+            "test_late": """\
+                import json
+
+                REAL = json.dumps
+
+
+                def test_leaves_a_function():
+                    def fake_dumps(*args, **kwargs):
+                        return ""
+
+                    json.dumps = fake_dumps
+
+
+                def test_runs_with_it_in_place():
+                    assert json.dumps is not REAL
+                """,
+            "test_later": """\
+                import json
+
+
+                def test_runs_without_it():
+                    assert json.dumps({}) == "{}"
+                """,
+        },
+    )
+    result = pytester.runpytest_subprocess(*QUIET, "--saferemock-guard=strict")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert report(result) == [
+        "test_late.py::test_leaves_a_function: json.dumps is the function "
+        "'test_leaves_a_function.<locals>.fake_dumps' from a test file; use "
+        "safemock.patch('json.dumps', new=...) instead, undone at teardown (strict mode "
+        "undid it when the file ended; the test was not failed)"
+    ]
+    result.stdout.fnmatch_lines(
+        [
+            "(strict mode: the leaks of tests, fixtures and test files were undone right "
+            "after their culprit, which failed, unless the line says otherwise; the run "
+            "fails until they are fixed or accepted)"
+        ]
+    )
