@@ -344,7 +344,10 @@ def count_instructions(files: int) -> None:
             root = Path(tmp) / workload
             vendor = generate(root, workload, files)
             project = root / "project"
-            env = _suite_env(project, vendor, count_file)
+            # One string-hash seed for every run: sets iterate, and dicts probe, alike, so
+            # the counts of two runs of one configuration differ by a few thousand, not
+            # by millions.
+            env = {**_suite_env(project, vendor, count_file), "PYTHONHASHSEED": "0"}
             counts: dict[str, int] = {}
             for name, extra in CONFIGS.items():
                 command = [sys.executable, "-m", "pytest", "-q", *PLUGINS_OFF, *extra]

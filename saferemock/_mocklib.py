@@ -57,13 +57,7 @@ def mock_bases() -> tuple[type, ...]:
 
 def is_mock_type(kind: type) -> bool:
     """Tell whether ``kind`` is a mock class (a mock's ``type()``, never its ``__class__``)."""
-    base = mock_class()
-    if base is not None and issubclass(kind, base):
-        return True
-    # The PyPI copy's mocks, only looked for when a class is not the standard library's.
-    copy = sys.modules.get("mock.mock")
-    other = vars(copy).get("NonCallableMock") if type(copy) is types.ModuleType else None
-    return isinstance(other, type) and issubclass(kind, other)
+    return issubclass(kind, mock_bases())
 
 
 @final
